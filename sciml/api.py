@@ -1,0 +1,45 @@
+"""``sciml.solve``: one entry point for every method."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .registry import get_solver_class
+from .solution import Solution
+
+
+def solve(problem: Any, method: str = "cg", **options: Any) -> Solution:
+    """Solve ``problem`` with the registered ``method``.
+
+    Parameters
+    ----------
+    problem
+        A :class:`~sciml.LinearProblem` or a PDE problem from :mod:`sciml.problems`.
+    method
+        A name from :func:`sciml.methods`, e.g. ``"cg"``, ``"amg"``, ``"deep_cd"``.
+    **options
+        Method options; linear solvers share ``rtol``, ``atol``, ``maxiter``, ``x0``,
+        ``callback`` (keyword-only, SciPy's names).
+
+    Returns
+    -------
+    Solution
+        ``x``, ``converged``, ``iterations``, ``residuals``, timings and ``info["reason"]``.
+
+    Raises
+    ------
+    UnknownMethodError
+        ``method`` is not registered; the message lists the known names.
+    InvalidOptionError
+        An option the method does not take, or ``tol=`` (use ``rtol=``).
+
+    Examples
+    --------
+    >>> import scipy.sparse as sp, numpy as np, sciml
+    >>> A = sp.diags([-1, 2, -1], [-1, 0, 1], shape=(50, 50))
+    >>> sol = sciml.solve(sciml.LinearProblem(A, np.ones(50)), method="cg", rtol=1e-10)
+    >>> bool(sol.converged)
+    True
+    """
+    solver = get_solver_class(method)()
+    return solver.solve(problem, **options)

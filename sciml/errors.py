@@ -1,0 +1,39 @@
+"""Exceptions raised by sciml.
+
+Every error sciml raises on purpose derives from :class:`SciMLError`, and also from the
+built-in exception a Python user would expect (``ValueError`` for bad values, ``TypeError``
+for bad types, ``KeyError`` for unknown names), so ``except ValueError`` keeps working.
+"""
+
+from __future__ import annotations
+
+
+class SciMLError(Exception):
+    """Base class of every error sciml raises deliberately."""
+
+
+class InvalidProblemError(SciMLError, ValueError):
+    """A problem's data is malformed: wrong shapes, NaN/Inf, empty, non-square."""
+
+
+class UnsupportedTypeError(SciMLError, TypeError):
+    """An argument has a type or dtype sciml cannot work with."""
+
+
+class UnknownMethodError(SciMLError, KeyError):
+    """A method name that is not in the registry."""
+
+    def __str__(self) -> str:  # KeyError would quote the message; show it plainly
+        return str(self.args[0]) if self.args else ""
+
+
+class InvalidOptionError(SciMLError, TypeError):
+    """An option a method does not accept, or one that was removed (such as ``tol``)."""
+
+
+class DataFileError(SciMLError, ValueError):
+    """An HDF5 data set or checkpoint that is truncated, foreign or mis-shaped."""
+
+
+class ModelMismatchError(SciMLError, ValueError):
+    """Trained weights used on a problem they were not made for."""

@@ -1,0 +1,10 @@
+"""Problems sciml solves: linear systems and PDE instances.
+
+A PDE problem knows its reference discretisation (``to_linear_problem()``) so that classical
+linear solvers apply to it as well as learned methods.
+"""
+
+from .linear import LinearProblem
+from .poisson import Poisson
+
+__all__ = ["LinearProblem", "Poisson"]
