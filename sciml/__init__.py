@@ -8,14 +8,15 @@
 """
 
 from . import errors, problems
-from .api import solve
+from .api import evaluate, solve, train
 from .problems import LinearProblem
 from .registry import methods, register
 from .solution import Solution
-from .solver import LinearSolver, Solver
+from .solver import LearnedSolver, LinearSolver, Solver
 from .stencil import StencilOperator
 
 __version__ = "0.1.0"
 
-__all__ = ["LinearProblem", "LinearSolver", "Solution", "Solver", "StencilOperator",
-           "__version__", "errors", "methods", "problems", "register", "solve"]
+__all__ = ["LearnedSolver", "LinearProblem", "LinearSolver", "Solution", "Solver",
+           "StencilOperator", "__version__", "errors", "evaluate", "methods", "problems",
+           "register", "solve", "train"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from .errors import InvalidOptionError
 from .registry import get_solver_class
 from .solution import Solution
 
@@ -43,3 +44,27 @@ def solve(problem: Any, method: str = "cg", **options: Any) -> Solution:
     """
     solver = get_solver_class(method)()
     return solver.solve(problem, **options)
+
+
+def _learned_solver_class(method: str) -> Any:
+    from .solver import LearnedSolver  # noqa: PLC0415
+
+    cls = get_solver_class(method)
+    if not issubclass(cls, LearnedSolver):
+        raise InvalidOptionError(f"method {method!r} is not a learned method; nothing to train")
+    return cls
+
+
+def train(method: str, data: Any = None, **options: Any) -> Any:
+    """Train the learned ``method`` on ``data`` (an HDF5 path, arrays, or None where the
+    method generates its own data) and return a :class:`~sciml.model.TrainedModel`.
+
+    Options (``epochs``, ``seed``, ``batch_size``, optimiser settings, ...) pass through to
+    the method; every learned method trains with the shared :class:`~sciml.training.Trainer`.
+    """
+    return _learned_solver_class(method).train(data=data, **options)
+
+
+def evaluate(model: Any, data: Any, **options: Any) -> dict[str, float]:
+    """Error metrics of a trained ``model`` on ``data``, e.g. ``{"rel_l2": .., "rel_h1": ..}``."""
+    return _learned_solver_class(model.method).evaluate(model, data, **options)

@@ -18,7 +18,7 @@ from typing import Any, Callable, ClassVar
 import numpy as np
 
 from .backend import array_namespace
-from .errors import InvalidOptionError
+from .errors import InvalidOptionError, ModelMismatchError
 from .problems.linear import LinearProblem
 from .solution import Solution
 
@@ -42,6 +42,50 @@ class Solver(ABC):
     @abstractmethod
     def solve(self, problem: Any, **options: Any) -> Solution:
         """Solve ``problem``; options are method specific."""
+
+
+class LearnedSolver(Solver):
+    """A method with a trained network: adds training, evaluation and model loading.
+
+    Subclasses implement :meth:`build_network` (config -> ``torch.nn.Module``), :meth:`train`
+    (data -> :class:`~sciml.model.TrainedModel`) and :meth:`evaluate`; ``default_weights``
+    names weights shipped with the package, used when ``model=`` is not given.
+    """
+
+    default_weights: ClassVar[str | None] = None
+
+    @classmethod
+    @abstractmethod
+    def build_network(cls, config: dict[str, Any]) -> Any:
+        """Rebuild the untrained network described by ``config``."""
+
+    @classmethod
+    @abstractmethod
+    def train(cls, data: Any = None, **options: Any) -> Any:
+        """Train a model (a :class:`~sciml.model.TrainedModel`) on ``data``."""
+
+    @classmethod
+    def evaluate(cls, model: Any, data: Any, **options: Any) -> dict[str, float]:
+        """Error metrics of ``model`` on ``data`` (e.g. ``{"rel_l2": ..., "rel_h1": ...}``)."""
+        raise NotImplementedError(f"{cls.name!r} has no evaluate()")
+
+    @classmethod
+    def load_model(cls, model: Any = None) -> Any:
+        """Resolve ``model=``: a TrainedModel, a path, or None for the shipped weights."""
+        from .model import TrainedModel  # noqa: PLC0415
+
+        if isinstance(model, TrainedModel):
+            if model.method != cls.name:
+                raise ModelMismatchError(
+                    f"this is a {model.method!r} model; method {cls.name!r} cannot use it")
+            return model
+        if model is None:
+            if cls.default_weights is None:
+                raise InvalidOptionError(
+                    f"{cls.name!r} ships no weights; pass model=<path or TrainedModel> "
+                    f"(train one with sciml.train({cls.name!r}, ...))")
+            model = cls.default_weights
+        return TrainedModel.load(model, method=cls.name)
 
 
 @dataclass

@@ -1,0 +1,88 @@
+"""A trained network together with everything needed to use and trust it.
+
+:class:`TrainedModel` is what :func:`sciml.train` returns and what ``model=`` accepts in
+:func:`sciml.solve`: the method name, the network, the plain-data config that rebuilds it,
+data normalisers, provenance (command, seed, data parameters) and measured metrics. It
+saves to one checkpoint file and loads back with ``torch.load(weights_only=True)``.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from .checkpoint import load_checkpoint, save_checkpoint
+from .errors import DataFileError, ModelMismatchError
+
+
+class TrainedModel:
+    """A learned method's network plus config, normalisers, provenance and metrics.
+
+    Parameters
+    ----------
+    method
+        Registry name of the method that built and uses the network (e.g. ``"mgno"``).
+    network
+        The ``torch.nn.Module``.
+    config
+        Plain data from which the method's ``build_network(config)`` rebuilds ``network``.
+    normalizers
+        Plain data (tensors, numbers) for input/output normalisation, or empty.
+    provenance
+        How the weights were made: command, seed, data set and its parameters, versions.
+    metrics
+        Measured figures (validation loss, test errors, ...).
+    """
+
+    def __init__(self, method: str, network: Any, config: dict[str, Any],
+                 normalizers: dict[str, Any] | None = None,
+                 provenance: dict[str, Any] | None = None,
+                 metrics: dict[str, Any] | None = None) -> None:
+        self.method = method
+        self.network = network
+        self.config = dict(config)
+        self.normalizers = dict(normalizers or {})
+        self.provenance = dict(provenance or {})
+        self.metrics = dict(metrics or {})
+
+    def save(self, path: str | os.PathLike[str]) -> Path:
+        """Write the model atomically to ``path`` (a ``.pt`` file)."""
+        return save_checkpoint(path, {
+            "kind": "model", "method": self.method, "config": self.config,
+            "weights": self.network.state_dict(), "normalizers": self.normalizers,
+            "provenance": self.provenance, "metrics": self.metrics,
+        })
+
+    @classmethod
+    def load(cls, path: str | os.PathLike[str], method: str | None = None,
+             map_location: Any = "cpu") -> "TrainedModel":
+        """Read a model saved by :meth:`save`; check it belongs to ``method`` if given."""
+        from .registry import get_solver_class  # noqa: PLC0415 - avoid an import cycle
+
+        state = load_checkpoint(path, map_location=map_location)
+        if state.get("kind") != "model":
+            raise DataFileError(f"{path} is a training checkpoint, not a saved model; "
+                                "save the model with TrainedModel.save")
+        if method is not None and state["method"] != method:
+            raise ModelMismatchError(
+                f"{path} holds a {state['method']!r} model, but method {method!r} was asked "
+                "for")
+        solver_cls = get_solver_class(state["method"])
+        network = solver_cls.build_network(state["config"])
+        try:
+            network.load_state_dict(state["weights"])
+        except RuntimeError as exc:
+            raise ModelMismatchError(f"{path}: the weights do not fit the network their "
+                                     f"config describes ({exc})") from exc
+        network.eval()
+        return cls(state["method"], network, state["config"], state["normalizers"],
+                   state["provenance"], state["metrics"])
+
+    def num_parameters(self) -> int:
+        """Number of trainable parameters of the network."""
+        return sum(p.numel() for p in self.network.parameters() if p.requires_grad)
+
+    def __repr__(self) -> str:
+        return (f"TrainedModel(method={self.method!r}, parameters={self.num_parameters():,}, "
+                f"metrics={self.metrics})")

@@ -1,0 +1,272 @@
+"""One training loop for every learned method.
+
+:class:`Trainer` owns what all learned methods share: seeding, batching, the optimiser and
+its schedule, validation with best-epoch selection, a progress bar with the loss, atomic
+checkpoints each epoch and resuming after a kill. A method supplies only its model, its loss
+``loss(model, batch) -> scalar tensor`` and, optionally, a validation metric of the same
+form (the loss is used when none is given) and extra state to save beside the weights
+(configs, normalisers).
+
+Options follow pyamg's ``(name, {kwargs})`` convention::
+
+    Trainer(model, loss, epochs=100,
+            optimizer=("adamw", {"lr": 1e-3, "weight_decay": 1e-4}),
+            schedule=("onecycle", {"max_lr": 5e-4, "pct_start": 0.2}))
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+import random
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Sequence
+
+import numpy as np
+
+from .checkpoint import load_checkpoint, save_checkpoint
+from .errors import InvalidOptionError
+
+Option = tuple[str, dict[str, Any]]
+LossFn = Callable[[Any, Any], Any]
+
+
+@dataclass
+class TrainReport:
+    """What a training run did: per-epoch history and the selected (best) epoch."""
+
+    history: list[dict[str, float]] = field(default_factory=list)
+    best_epoch: int = -1
+    best_metric: float = float("inf")
+    seconds: float = 0.0
+    resumed_from_epoch: int | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain-data form, saved inside checkpoints."""
+        return asdict(self)
+
+
+def seed_everything(seed: int) -> None:
+    """Seed Python, NumPy and torch (CPU and CUDA) for a reproducible run."""
+    import torch  # noqa: PLC0415
+
+    random.seed(seed)
+    np.random.seed(seed % 2**32)
+    torch.manual_seed(seed)
+
+
+def _make_optimizer(spec: Option, params: Any) -> Any:
+    import torch  # noqa: PLC0415
+
+    name, kwargs = spec
+    classes = {"adam": torch.optim.Adam, "adamw": torch.optim.AdamW, "sgd": torch.optim.SGD}
+    if name not in classes:
+        raise InvalidOptionError(f"unknown optimizer {name!r}; expected one of {sorted(classes)}")
+    return classes[name](params, **kwargs)
+
+
+def _make_schedule(spec: Option | None, optimizer: Any, epochs: int) -> Any:
+    """An LR schedule stepped once per epoch (None keeps the rate constant)."""
+    import torch  # noqa: PLC0415
+
+    if spec is None:
+        return None
+    name, kwargs = spec
+    if name == "onecycle":
+        base_lr = optimizer.param_groups[0]["lr"]
+        options = {"max_lr": base_lr, "pct_start": 0.2, "div_factor": 2.0,
+                   "final_div_factor": 100.0, **kwargs}
+        return torch.optim.lr_scheduler.OneCycleLR(optimizer, total_steps=max(epochs, 2),
+                                                   **options)
+    if name == "step":
+        options = {"step_size": max(epochs // 4, 1), "gamma": 0.5, **kwargs}
+        return torch.optim.lr_scheduler.StepLR(optimizer, **options)
+    if name == "cosine":
+        return torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=epochs, **kwargs)
+    raise InvalidOptionError(
+        f"unknown schedule {name!r}; expected 'onecycle', 'step', 'cosine' or None")
+
+
+class Trainer:
+    """Train ``model`` by minimising ``loss(model, batch)``.
+
+    Parameters
+    ----------
+    model
+        A ``torch.nn.Module``.
+    loss
+        ``loss(model, batch) -> scalar tensor``; ``batch`` is what the data loader yields.
+    epochs
+        Number of passes over the training data.
+    batch_size
+        Samples per optimiser step.
+    optimizer, schedule
+        ``(name, kwargs)`` pairs, see the module docstring; schedules step once per epoch.
+    metric
+        Validation metric ``metric(model, batch) -> scalar`` averaged over validation
+        batches (weighted by batch size); defaults to ``loss``. The epoch with the lowest
+        value is selected and its weights are loaded at the end.
+    checkpoint
+        Path of the checkpoint written atomically after every epoch, or None.
+    resume
+        Continue from ``checkpoint`` when it exists (same settings expected).
+    extra_state
+        Plain data saved in every checkpoint (configs, normalisers, provenance).
+    seed
+        Seeds the initialisation-independent randomness: batch order and torch's RNG.
+    progress
+        Show a tqdm bar with the training loss and the validation metric.
+    grad_clip
+        Optional maximum gradient norm.
+    """
+
+    def __init__(self, model: Any, loss: LossFn, *, epochs: int, batch_size: int = 8,
+                 optimizer: Option = ("adam", {"lr": 1e-3}), schedule: Option | None = None,
+                 metric: LossFn | None = None, checkpoint: str | os.PathLike[str] | None = None,
+                 resume: bool = True, extra_state: dict[str, Any] | None = None, seed: int = 0,
+                 progress: bool = True, grad_clip: float | None = None,
+                 device: Any = None) -> None:
+        if epochs < 1:
+            raise InvalidOptionError(f"epochs must be >= 1, got {epochs}")
+        if batch_size < 1:
+            raise InvalidOptionError(f"batch_size must be >= 1, got {batch_size}")
+        self.model = model
+        self.loss = loss
+        self.metric = metric or loss
+        self.epochs = epochs
+        self.batch_size = batch_size
+        self.optimizer = _make_optimizer(optimizer, model.parameters())
+        self.schedule = _make_schedule(schedule, self.optimizer, epochs)
+        self.checkpoint = None if checkpoint is None else Path(checkpoint)
+        self.resume = resume
+        self.extra_state = dict(extra_state or {})
+        self.seed = seed
+        self.progress = progress
+        self.grad_clip = grad_clip
+        self.device = device
+        self.report = TrainReport()
+        self._best_state: dict[str, Any] | None = None
+
+    # -- data ---------------------------------------------------------------------------
+    def _loader(self, data: Any, shuffle: bool, epoch: int) -> Any:
+        import torch  # noqa: PLC0415
+        from torch.utils.data import DataLoader, Dataset, TensorDataset  # noqa: PLC0415
+
+        if isinstance(data, torch.Tensor):
+            data = TensorDataset(data)
+        elif isinstance(data, (tuple, list)):
+            data = TensorDataset(*data)
+        if not isinstance(data, Dataset):
+            raise TypeError("training data must be a torch Dataset, a tensor or a tuple of "
+                            f"tensors; got {type(data).__name__}")
+        generator = torch.Generator().manual_seed(self.seed * 100_003 + epoch)
+        return DataLoader(data, batch_size=self.batch_size, shuffle=shuffle,
+                          generator=generator)
+
+    def _to_device(self, batch: Any) -> Any:
+        if self.device is None:
+            return batch
+        if isinstance(batch, (tuple, list)):
+            return type(batch)(b.to(self.device) for b in batch)
+        return batch.to(self.device)
+
+    # -- checkpoints ----------------------------------------------------------------------
+    def _state(self, epoch: int) -> dict[str, Any]:
+        return {
+            "epoch": epoch,
+            "model": self.model.state_dict(),
+            "optimizer": self.optimizer.state_dict(),
+            "schedule": None if self.schedule is None else self.schedule.state_dict(),
+            "best_model": self._best_state,
+            "report": self.report.to_dict(),
+            "extra": self.extra_state,
+        }
+
+    def _try_resume(self) -> int:
+        """Load the checkpoint if resuming; return the first epoch still to run."""
+        if not (self.resume and self.checkpoint is not None and self.checkpoint.exists()):
+            return 0
+        state = load_checkpoint(self.checkpoint)
+        self.model.load_state_dict(state["model"])
+        self.optimizer.load_state_dict(state["optimizer"])
+        if self.schedule is not None and state["schedule"] is not None:
+            self.schedule.load_state_dict(state["schedule"])
+        self._best_state = state["best_model"]
+        self.report = TrainReport(**state["report"])
+        self.report.resumed_from_epoch = state["epoch"]
+        return state["epoch"] + 1
+
+    # -- the loop -------------------------------------------------------------------------
+    def _evaluate(self, data: Any) -> float:
+        import torch  # noqa: PLC0415
+
+        self.model.eval()
+        total, count = 0.0, 0
+        with torch.no_grad():
+            for batch in self._loader(data, shuffle=False, epoch=0):
+                batch = self._to_device(batch)
+                size = len(batch[0]) if isinstance(batch, (tuple, list)) else len(batch)
+                total += float(self.metric(self.model, batch)) * size
+                count += size
+        return total / max(count, 1)
+
+    def fit(self, train_data: Any, val_data: Any = None) -> TrainReport:
+        """Train; validate each epoch on ``val_data`` (or the training loss); keep the best.
+
+        Returns the :class:`TrainReport`; the model holds the best epoch's weights after.
+        """
+        import torch  # noqa: PLC0415
+        from tqdm.auto import tqdm  # noqa: PLC0415
+
+        seed_everything(self.seed)
+        start_epoch = self._try_resume()
+        start = time.perf_counter() - self.report.seconds
+        bar = tqdm(range(start_epoch, self.epochs), initial=start_epoch, total=self.epochs,
+                   desc="training", unit="epoch", disable=not self.progress)
+        for epoch in bar:
+            torch.manual_seed(self.seed * 100_003 + epoch)
+            self.model.train()
+            epoch_start = time.perf_counter()
+            total, count = 0.0, 0
+            for batch in self._loader(train_data, shuffle=True, epoch=epoch):
+                batch = self._to_device(batch)
+                self.optimizer.zero_grad(set_to_none=True)
+                value = self.loss(self.model, batch)
+                if not torch.isfinite(value):
+                    raise FloatingPointError(
+                        f"training loss became {float(value)} at epoch {epoch}; lower the "
+                        "learning rate or check the data")
+                value.backward()
+                if self.grad_clip is not None:
+                    torch.nn.utils.clip_grad_norm_(self.model.parameters(), self.grad_clip)
+                self.optimizer.step()
+                size = len(batch[0]) if isinstance(batch, (tuple, list)) else len(batch)
+                total += value.item() * size
+                count += size
+            lr = self.optimizer.param_groups[0]["lr"]
+            if self.schedule is not None:
+                self.schedule.step()
+            train_loss = total / max(count, 1)
+            val = self._evaluate(val_data) if val_data is not None else train_loss
+            self.report.history.append({"epoch": epoch, "train_loss": train_loss,
+                                        "val_metric": val, "lr": lr,
+                                        "seconds": time.perf_counter() - epoch_start})
+            if val < self.report.best_metric:
+                self.report.best_metric, self.report.best_epoch = val, epoch
+                self._best_state = copy.deepcopy(self.model.state_dict())
+            self.report.seconds = time.perf_counter() - start
+            bar.set_postfix(loss=f"{train_loss:.3e}", val=f"{val:.3e}")
+            if self.checkpoint is not None:
+                save_checkpoint(self.checkpoint, self._state(epoch))
+        if self._best_state is not None:
+            self.model.load_state_dict(self._best_state)
+        return self.report
+
+
+def split_indices(n: int, fractions: Sequence[float], seed: int = 0) -> list[np.ndarray]:
+    """Shuffle ``range(n)`` with ``seed`` and cut it into parts of the given fractions."""
+    order = np.random.default_rng(seed).permutation(n)
+    cuts = np.cumsum([int(round(f * n)) for f in fractions[:-1]])
+    return np.split(order, cuts)
