@@ -70,6 +70,15 @@ class LearnedSolver(Solver):
         raise NotImplementedError(f"{cls.name!r} has no evaluate()")
 
     @classmethod
+    def train_cli(cls, argv: list[str]) -> int:
+        """``sciml train <name> ...``: by convention ``main(argv)`` of the method's
+        ``train`` module (``solvers/<family>/train.py``)."""
+        import importlib  # noqa: PLC0415
+
+        package = cls.__module__.rsplit(".", 1)[0]
+        return importlib.import_module(f"{package}.train").main(argv)
+
+    @classmethod
     def load_model(cls, model: Any = None) -> Any:
         """Resolve ``model=``: a TrainedModel, a path, or None for the shipped weights."""
         from .model import TrainedModel  # noqa: PLC0415

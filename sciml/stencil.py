@@ -4,9 +4,17 @@
 1D/2D/3D grid of unknowns with zero Dirichlet values one spacing outside the grid, scaled by
 ``h**2`` so that the constant-coefficient operator has the integer stencil ``2d, -1, ..., -1``.
 Face coefficients are harmonic means of the two neighbouring cell values (a boundary face takes
-the value of its cell). The operator is written once against the array namespace of its data,
-so it runs on NumPy and, after :meth:`StencilOperator.to`, on CuPy (which uses a fused
-CUDA kernel from :mod:`sciml.cuda_kernels`).
+the value of its cell).
+
+The operator's data are the diagonal and, per axis, the *lower-face weights*
+``lower[d][k]`` (the coefficient of the face between cell ``k`` and its lower neighbour along
+axis ``d``, zero on the lower boundary). With those, the product is, for the flattened grid
+and the flat stride ``s_d`` of axis ``d``::
+
+    y[k] = diag[k] x[k] - sum_d (lower[d][k] x[k - s_d] + lower[d][k + s_d] x[k + s_d])
+
+which is written once against the array namespace (:meth:`StencilOperator.apply_slab`),
+and, for CuPy, as one fused CUDA kernel in :mod:`sciml.cuda_kernels`.
 """
 
 from __future__ import annotations
@@ -16,7 +24,7 @@ from typing import Any, Sequence
 import numpy as np
 import scipy.sparse as sp
 
-from .backend import array_namespace
+from .backend import array_namespace, to_numpy
 from .errors import InvalidProblemError, UnsupportedTypeError
 
 
@@ -28,14 +36,31 @@ def harmonic_face_coefficients(coefficient: Any, axis: int) -> Any:
     """
     xp = array_namespace(coefficient)
     k = coefficient
-    lo = [slice(None)] * k.ndim
-    hi = [slice(None)] * k.ndim
-    lo[axis], hi[axis] = slice(None, -1), slice(1, None)
-    a, b = k[tuple(lo)], k[tuple(hi)]
+    a, b = _take_range(k, axis, None, -1), _take_range(k, axis, 1, None)
     inner = 2.0 * a * b / (a + b)
-    first = xp.take(k, [0], axis=axis)
-    last = xp.take(k, [k.shape[axis] - 1], axis=axis)
+    first = _take_range(k, axis, 0, 1)
+    last = _take_range(k, axis, -1, None)
     return xp.concatenate([first, inner, last], axis=axis)
+
+
+def face_weights(coefficient: Any) -> tuple[list[Any], Any]:
+    """The operator data of a cell coefficient: per-axis lower-face weights and the diagonal.
+
+    ``lower[d]`` has the grid's shape; entry ``k`` is the face coefficient between cell ``k``
+    and its lower neighbour along ``d`` and zero where ``k`` is on the lower boundary (that
+    face only adds to the diagonal, the boundary value being zero).
+    """
+    xp = array_namespace(coefficient)
+    lower, diag = [], xp.zeros_like(coefficient)
+    for axis in range(coefficient.ndim):
+        faces = harmonic_face_coefficients(coefficient, axis)
+        diag += _take_range(faces, axis, None, -1) + _take_range(faces, axis, 1, None)
+        w = _take_range(faces, axis, None, -1).copy()
+        index = [slice(None)] * coefficient.ndim
+        index[axis] = 0
+        w[tuple(index)] = 0.0
+        lower.append(w)
+    return lower, diag
 
 
 class StencilOperator:
@@ -46,14 +71,16 @@ class StencilOperator:
     grid_shape
         Number of unknowns along each axis (1, 2 or 3 axes).
     coefficient
-        Optional positive cell coefficient ``k`` of shape ``grid_shape``; ``None`` means 1.
+        Optional positive cell coefficient ``k`` of shape ``grid_shape`` (NumPy or CuPy);
+        ``None`` means 1.
     dtype
         Floating dtype of the operator (float32 or float64).
 
     Notes
     -----
-    Equals :meth:`to_csr` exactly; it moves about 16 bytes per unknown per product in float64
-    (read ``x``, write ``y``) plus the face coefficients when ``k`` varies.
+    Equals :meth:`to_csr` to rounding. The constant-coefficient product reads ``x`` and
+    writes ``y`` once (16 bytes per unknown in float64); a variable coefficient adds the
+    diagonal and ``d`` weight arrays.
     """
 
     def __init__(self, grid_shape: Sequence[int], coefficient: Any = None,
@@ -70,8 +97,10 @@ class StencilOperator:
         self.dtype = dtype
         n = int(np.prod(grid_shape))
         self.shape = (n, n)
+        #: flat distance between neighbours along each axis
+        self.strides = tuple(int(np.prod(grid_shape[ax + 1:])) for ax in range(self.ndim))
         self.coefficient = None
-        self.faces: list[Any] | None = None
+        self.lower: list[Any] | None = None
         self.diag: Any = None
         if coefficient is not None:
             xp = array_namespace(coefficient)
@@ -82,17 +111,13 @@ class StencilOperator:
             if not bool(xp.all(xp.isfinite(k))) or not bool(xp.all(k > 0)):
                 raise InvalidProblemError("coefficient must be finite and strictly positive")
             self.coefficient = k
-            self.faces = [harmonic_face_coefficients(k, ax) for ax in range(self.ndim)]
-            diag = xp.zeros(grid_shape, dtype=dtype)
-            for ax, w in enumerate(self.faces):
-                diag += _take_range(w, ax, 0, -1) + _take_range(w, ax, 1, None)
-            self.diag = diag
+            self.lower, self.diag = face_weights(k)
+        self._scratch: Any = None
 
-    # -- construction helpers -------------------------------------------------------------
     @property
-    def xp(self) -> Any:
-        """The array namespace the operator's data lives in (NumPy if it has no data)."""
-        return array_namespace(self.coefficient) if self.coefficient is not None else np
+    def constant(self) -> bool:
+        """True for the constant-coefficient (integer) stencil."""
+        return self.lower is None
 
     def to(self, xp: Any) -> "StencilOperator":
         """Return a copy whose coefficient arrays live in namespace ``xp`` (numpy or cupy)."""
@@ -100,6 +125,16 @@ class StencilOperator:
         return StencilOperator(self.grid_shape, coefficient, self.dtype)
 
     # -- products ---------------------------------------------------------------------------
+    def slabs(self, target_elements: int = 1 << 16) -> list[tuple[int, int]]:
+        """Ranges of planes along axis 0 holding about ``target_elements`` unknowns each.
+
+        The NumPy path works slab by slab so the operands of each step stay in cache: one
+        pass over memory per product instead of one per stencil term.
+        """
+        step = max(1, target_elements // self.strides[0])
+        n0 = self.grid_shape[0]
+        return [(s, min(s + step, n0)) for s in range(0, n0, step)]
+
     def matvec(self, x: Any, out: Any = None) -> Any:
         """Return ``A @ x`` for a flat vector ``x`` (or ``x`` on the grid); writes into ``out``."""
         xp = array_namespace(x)
@@ -112,45 +147,63 @@ class StencilOperator:
         y = out.reshape(self.grid_shape)
         if xp is not np:
             from . import cuda_kernels  # noqa: PLC0415 - GPU only
+
             cuda_kernels.stencil_apply(self, u, y)
         else:
-            self._apply_slab(u, y, 0, self.grid_shape[0])
+            for start, stop in self.slabs():
+                self.apply_slab(u, y, start, stop)
         return out
 
     __matmul__ = matvec
 
-    def _apply_slab(self, u: Any, y: Any, start: int, stop: int) -> None:
-        """Write rows ``start:stop`` (along axis 0) of ``A u`` into ``y``; array-namespace code.
+    def apply_slab(self, u: Any, y: Any, start: int, stop: int) -> None:
+        """Write planes ``start:stop`` (along axis 0) of ``A u`` into ``y``.
 
-        Working on a slab of planes at a time keeps every operand in cache, which is what
-        makes the NumPy path close to memory bandwidth (see :mod:`solvers.classical.kernels`).
+        Array-namespace code: with ``(0, n0)`` it is the whole product on NumPy or CuPy;
+        NumPy calls it slab by slab (see :meth:`slabs`). Every neighbour term is one
+        contiguous shifted operation on the flattened slab; for the constant stencil the
+        terms that wrap around a row are undone afterwards (a 1/n-sized correction).
         """
         xp = array_namespace(u)
         ys, us = y[start:stop], u[start:stop]
-        if self.faces is None:
-            xp.multiply(us, 2.0 * self.ndim, out=ys)
+        yf, uf = ys.reshape(-1), us.reshape(-1)
+        if self.constant:
+            xp.multiply(uf, 2.0 * self.ndim, out=yf)
+            if start > 0:
+                ys[0] -= u[start - 1]
+            if stop < u.shape[0]:
+                ys[-1] -= u[stop]
         else:
-            xp.multiply(us, self.diag[start:stop], out=ys)
-        # axis 0 couples the slab to its neighbouring planes
-        if start > 0:
-            ys[0] -= _weighted(self, 0, start, u[start - 1])
-        if stop < u.shape[0]:
-            ys[-1] -= _weighted(self, 0, stop, u[stop])
-        if stop - start > 1:
-            ys[1:] -= _weighted(self, 0, slice(start + 1, stop), us[:-1])
-            ys[:-1] -= _weighted(self, 0, slice(start + 1, stop), us[1:])
-        for ax in range(1, self.ndim):
-            if u.shape[ax] < 2:
+            xp.multiply(uf, self.diag[start:stop].reshape(-1), out=yf)
+            if start > 0:
+                ys[0] -= self.lower[0][start] * u[start - 1]
+            if stop < u.shape[0]:
+                ys[-1] -= self.lower[0][stop] * u[stop]
+        for axis, s in enumerate(self.strides):
+            if s >= yf.size:
                 continue
-            lo = (slice(None),) * ax + (slice(None, -1),)
-            hi = (slice(None),) * ax + (slice(1, None),)
-            if self.faces is None:
-                ys[hi] -= us[lo]
-                ys[lo] -= us[hi]
+            if self.constant:
+                yf[s:] -= uf[:-s]
+                yf[:-s] -= uf[s:]
+                if axis > 0:  # undo the terms that wrapped into the neighbouring row
+                    yb = ys.reshape(-1, self.grid_shape[axis], s)
+                    ub = us.reshape(-1, self.grid_shape[axis], s)
+                    yb[1:, 0] += ub[:-1, -1]
+                    yb[:-1, -1] += ub[1:, 0]
             else:
-                w = self.faces[ax][start:stop][(slice(None),) * ax + (slice(1, -1),)]
-                ys[hi] -= w * us[lo]
-                ys[lo] -= w * us[hi]
+                w = self.lower[axis][start:stop].reshape(-1)[s:]
+                tmp = self._buffer(xp, w.size, yf.dtype)
+                xp.multiply(w, uf[:-s], out=tmp)
+                yf[s:] -= tmp
+                xp.multiply(w, uf[s:], out=tmp)
+                yf[:-s] -= tmp
+
+    def _buffer(self, xp: Any, size: int, dtype: Any) -> Any:
+        """A reusable scratch array (no allocation per slab on the hot path)."""
+        buf = self._scratch
+        if buf is None or array_namespace(buf) is not xp or buf.size < size or buf.dtype != dtype:
+            buf = self._scratch = xp.empty(size, dtype=dtype)
+        return buf[:size]
 
     def diagonal(self) -> Any:
         """The matrix diagonal as a flat array."""
@@ -161,29 +214,22 @@ class StencilOperator:
     # -- assembled forms --------------------------------------------------------------------
     def to_csr(self) -> sp.csr_matrix:
         """Assemble the same operator as a SciPy CSR matrix (NumPy data, for references)."""
-        from .backend import to_numpy  # noqa: PLC0415
-
-        shape = self.grid_shape
         n = self.shape[0]
-        index = np.arange(n).reshape(shape)
-        diag = np.full(shape, 2.0 * self.ndim) if self.faces is None else to_numpy(self.diag)
-        rows, cols, vals = [index.ravel()], [index.ravel()], [diag.ravel()]
-        for ax in range(self.ndim):
-            if shape[ax] < 2:
-                continue
-            lo = (slice(None),) * ax + (slice(None, -1),)
-            hi = (slice(None),) * ax + (slice(1, None),)
-            if self.faces is None:
-                w = np.ones(index[lo].shape)
+        index = np.arange(n)
+        rows, cols, vals = [index], [index], [to_numpy(self.diagonal()).astype(float)]
+        for axis, s in enumerate(self.strides):
+            if self.constant:
+                coord = (index // s) % self.grid_shape[axis]
+                w = (coord > 0).astype(float)
             else:
-                w = to_numpy(self.faces[ax])[(slice(None),) * ax + (slice(1, -1),)]
-            for a, b in ((lo, hi), (hi, lo)):
-                rows.append(index[a].ravel())
-                cols.append(index[b].ravel())
-                vals.append(-w.ravel())
+                w = to_numpy(self.lower[axis]).reshape(-1).astype(float)
+            k = np.flatnonzero(w)
+            rows += [k, k - s]
+            cols += [k - s, k]
+            vals += [-w[k], -w[k]]
         A = sp.coo_matrix((np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))),
-                          shape=(n, n), dtype=self.dtype)
-        return A.tocsr()
+                          shape=(n, n))
+        return A.tocsr().astype(self.dtype)
 
     def aslinearoperator(self) -> Any:
         """A ``scipy.sparse.linalg.LinearOperator`` view (NumPy only), e.g. for SciPy CG."""
@@ -193,7 +239,7 @@ class StencilOperator:
                               dtype=self.dtype)
 
     def __repr__(self) -> str:
-        kind = "constant" if self.faces is None else "variable"
+        kind = "constant" if self.constant else "variable"
         return f"StencilOperator(grid_shape={self.grid_shape}, {kind} coefficient, {self.dtype})"
 
 
@@ -201,10 +247,3 @@ def _take_range(a: Any, axis: int, start: int | None, stop: int | None) -> Any:
     index = [slice(None)] * a.ndim
     index[axis] = slice(start, stop)
     return a[tuple(index)]
-
-
-def _weighted(op: StencilOperator, axis: int, faces: Any, values: Any) -> Any:
-    """``values`` times the face coefficients ``faces`` along ``axis`` (1 if constant)."""
-    if op.faces is None:
-        return values
-    return op.faces[axis][faces] * values

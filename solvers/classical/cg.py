@@ -43,12 +43,13 @@ def conjugate_gradient(A: Any, b: Any, x0: Any = None, *, rtol: float = 1e-6,
         return IterationResult(x, 0, history, "converged")
     z = r if precondition is None else precondition(r)
     rho = rr if precondition is None else float(xp.dot(r, z))
-    p = z.copy()
+    p = xp.zeros_like(b)
     q = xp.empty_like(b)
+    beta = 0.0  # the first direction is z itself
     reason = f"maxiter ({maxiter}) reached"
     iterations = 0
     for iterations in range(1, maxiter + 1):
-        pq = kernels.matvec_dot(A, p, q)
+        pq = kernels.direction_matvec_dot(A, p, z, beta, q)
         if not pq > 0.0:
             reason = (f"breakdown: p.Ap = {pq:.3e} <= 0 at iteration {iterations} "
                       "(A is not symmetric positive definite, or the iteration broke down)")
@@ -67,8 +68,7 @@ def conjugate_gradient(A: Any, b: Any, x0: Any = None, *, rtol: float = 1e-6,
         else:
             z = precondition(r)
             rho_new = float(xp.dot(r, z))
-        kernels.update_direction(p, z, rho_new / rho)
-        rho = rho_new
+        beta, rho = rho_new / rho, rho_new
     return IterationResult(x, iterations, history, reason)
 
 
