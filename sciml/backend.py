@@ -28,6 +28,12 @@ def array_namespace(*arrays: Any) -> ModuleType:
     return np
 
 
+def is_cupy_sparse(A: Any) -> bool:
+    """True for a ``cupyx.scipy.sparse`` matrix (without importing CuPy)."""
+    cupyx_sparse = sys.modules.get("cupyx.scipy.sparse")
+    return cupyx_sparse is not None and bool(cupyx_sparse.issparse(A))
+
+
 @lru_cache(maxsize=1)
 def cupy_available() -> bool:
     """True when CuPy imports and sees at least one CUDA device."""

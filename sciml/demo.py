@@ -46,7 +46,8 @@ def run_demo(shape: Sequence[int] = (64, 64, 64), rtol: float = 1e-6, seed: int 
             print(f"skipped {line}")
     if plot:
         curves = [(label, sol.residuals) for label, sol in results if len(sol.residuals) > 2]
-        path = plot_convergence(curves, plot, title=f"3D Poisson {tuple(shape)}, rtol {rtol:g}")
+        path = plot_convergence(curves, plot, title=f"3D Poisson {tuple(shape)}, rtol {rtol:g}",
+                                tolerance=rtol)
         if verbose:
             print(f"convergence plot: {Path(path).resolve()}")
     return results

@@ -39,8 +39,9 @@ def solution_row(label: str, sol: Solution) -> dict[str, Any]:
 
 
 def plot_convergence(curves: Iterable[tuple[str, Sequence[float]]], path: str | os.PathLike[str],
-                     title: str = "") -> Path:
-    """Save a semilogy plot of relative residual histories (label, history) to ``path``."""
+                     title: str = "", tolerance: float | None = None) -> Path:
+    """Save a semilogy plot of relative residual histories (label, history) to ``path``,
+    with the target ``tolerance`` as a dashed line when given."""
     import matplotlib  # noqa: PLC0415 - plotting is optional work
 
     matplotlib.use("Agg")
@@ -50,6 +51,8 @@ def plot_convergence(curves: Iterable[tuple[str, Sequence[float]]], path: str | 
     for label, history in curves:
         ax.semilogy(range(len(history)), history, marker="." if len(history) < 40 else None,
                     label=label)
+    if tolerance:
+        ax.axhline(tolerance, color="grey", linestyle="--", linewidth=1, label="tolerance")
     ax.set_xlabel("iteration")
     ax.set_ylabel("relative residual ||b - Ax|| / ||b||")
     ax.set_title(title)

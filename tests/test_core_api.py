@@ -131,3 +131,32 @@ def test_solution_summary_is_json_serialisable():
     sol = sciml.solve(sciml.problems.Poisson(shape=(8, 8)), method="amg", rtol=1e-8)
     text = json.dumps(sol.summary())
     assert '"method": "amg"' in text
+
+
+def test_entry_point_plugins_are_discovered(tmp_path, monkeypatch):
+    """A package declaring the ``sciml.solvers`` entry-point group is found by name."""
+    from sciml import registry
+
+    (tmp_path / "plugin_mod.py").write_text(
+        "import numpy as np\n"
+        "import sciml\n"
+        "from sciml.solver import IterationResult\n"
+        "class Dense(sciml.LinearSolver):\n"
+        "    name = 'plugin_dense'\n"
+        "    description = 'dense numpy solve from a plug-in'\n"
+        "    def iterate(self, lp, state, *, rtol, atol, maxiter, callback):\n"
+        "        x = np.linalg.solve(lp.A.toarray(), lp.b)\n"
+        "        return IterationResult(x, 1, [np.linalg.norm(lp.b)], 'converged')\n")
+    dist = tmp_path / "plugin_pkg-0.1.dist-info"
+    dist.mkdir()
+    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: plugin-pkg\nVersion: 0.1\n")
+    (dist / "entry_points.txt").write_text("[sciml.solvers]\nplugin_dense = plugin_mod:Dense\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    registry._entry_points.cache_clear()
+    try:
+        assert sciml.methods()["plugin_dense"] == "dense numpy solve from a plug-in"
+        sol = sciml.solve(sciml.LinearProblem(laplacian_1d(4), np.ones(4)), method="plugin_dense")
+        assert sol.converged
+    finally:
+        registry._entry_points.cache_clear()
+        registry._registered.pop("plugin_dense", None)

@@ -8,7 +8,7 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.linalg import LinearOperator
 
-from ..backend import array_namespace
+from ..backend import array_namespace, is_cupy_sparse
 from ..errors import InvalidProblemError, UnsupportedTypeError
 from ..stencil import StencilOperator
 
@@ -98,9 +98,11 @@ class LinearProblem:
     def _validate_matrix(A: Any) -> Any:
         if isinstance(A, StencilOperator):
             return A
-        if sp.issparse(A):
-            _check_dtype(A.dtype, "A")
-            A = A.tocsr().astype(_as_float(A.dtype), copy=False)
+        if sp.issparse(A) or is_cupy_sparse(A):
+            _check_dtype(np.dtype(A.dtype), "A")
+            A = A.tocsr()
+            if A.dtype != _as_float(np.dtype(A.dtype)):
+                A = A.astype(np.float64)
             data = A.data
         elif isinstance(A, LinearOperator):
             _check_dtype(np.dtype(A.dtype), "A")
