@@ -19,6 +19,7 @@ and, for CuPy, as one fused CUDA kernel in :mod:`sciml.cuda_kernels`.
 
 from __future__ import annotations
 
+import threading
 from typing import Any, Sequence
 
 import numpy as np
@@ -112,7 +113,7 @@ class StencilOperator:
                 raise InvalidProblemError("coefficient must be finite and strictly positive")
             self.coefficient = k
             self.lower, self.diag = face_weights(k)
-        self._scratch: Any = None
+        self._scratch = threading.local()
 
     @property
     def constant(self) -> bool:
@@ -199,10 +200,10 @@ class StencilOperator:
                 yf[:-s] -= tmp
 
     def _buffer(self, xp: Any, size: int, dtype: Any) -> Any:
-        """A reusable scratch array (no allocation per slab on the hot path)."""
-        buf = self._scratch
+        """A reusable per-thread scratch array (no allocation per slab on the hot path)."""
+        buf = getattr(self._scratch, "array", None)
         if buf is None or array_namespace(buf) is not xp or buf.size < size or buf.dtype != dtype:
-            buf = self._scratch = xp.empty(size, dtype=dtype)
+            buf = self._scratch.array = xp.empty(size, dtype=dtype)
         return buf[:size]
 
     def diagonal(self) -> Any:
