@@ -1,0 +1,127 @@
+"""Convection-diffusion ``u_t + beta u_x = nu u_xx`` on a periodic interval, solved exactly.
+
+Each Fourier mode ``exp(i k x)`` of the initial state is multiplied by
+``exp(-(i beta k + nu k^2) t)``, so a band-limited ``u0`` (such as ``sin x``) gets the exact
+solution on the grid, to rounding. The PINN benchmark (Krishnapriyan et al. 2021) is
+``u0 = sin x`` on ``[0, 2 pi)``, ``t`` in ``[0, 1]``, ``nu = 0``, with ``u = sin(x - beta t)``;
+plain PINNs fail from about ``beta = 30``.
+
+References
+----------
+A. Krishnapriyan et al., "Characterizing possible failure modes in physics-informed neural
+networks", NeurIPS 2021.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import scipy.fft
+
+from sciml.errors import InvalidProblemError
+
+from . import grf
+from .runner import Recipe, run
+
+INITIAL_STATES = ("sin", "grf")
+
+
+def solve(u0: np.ndarray, times: np.ndarray | float, *, beta: float, nu: float = 0.0,
+          length: float = 2 * math.pi) -> np.ndarray:
+    """Exact periodic solution at ``times`` from ``u0`` sampled at ``x_j = j length / n``.
+
+    Parameters
+    ----------
+    u0
+        Initial values on the last axis.
+    times
+        A time or a 1-D array of times (>= 0).
+    beta, nu
+        Velocity and diffusivity (``nu >= 0``).
+    length
+        Period of the domain.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``u0``'s shape for a scalar time, else ``(len(times), *u0.shape)``.
+
+    Examples
+    --------
+    >>> x = np.arange(64) * 2 * np.pi / 64
+    >>> u = solve(np.sin(x), 1.0, beta=3.0)
+    >>> bool(np.allclose(u, np.sin(x - 3.0)))
+    True
+    """
+    u0 = np.asarray(u0, dtype=float)
+    t = np.asarray(times, dtype=float)
+    if u0.ndim < 1 or t.ndim > 1 or np.any(t < 0) or nu < 0 or length <= 0:
+        raise InvalidProblemError(f"need u0 with a grid axis, times >= 0 (scalar or 1-D), "
+                                  f"nu >= 0 and length > 0; got u0 {u0.shape}, times "
+                                  f"{t.shape}, nu={nu}, length={length}")
+    n = u0.shape[-1]
+    k = 2 * math.pi / length * np.fft.rfftfreq(n, 1.0 / n)
+    symbol = -(1j * beta * k + nu * k**2)
+    if n % 2 == 0:
+        # the Nyquist mode is real on the grid: advecting it would need its lost sine part,
+        # so keep only its (exact) decay
+        symbol[-1] = -nu * k[-1] ** 2
+    multiplier = np.exp(np.multiply.outer(t, symbol))
+    if t.ndim == 1:
+        multiplier = multiplier.reshape(len(t), *([1] * (u0.ndim - 1)), -1)
+    return scipy.fft.irfft(scipy.fft.rfft(u0) * multiplier, n=n)
+
+
+def _sample(rng: np.random.Generator, nx: int, times: np.ndarray, beta: float, nu: float,
+            length: float, initial: str, alpha: float, tau: float) -> dict[str, np.ndarray]:
+    if initial == "sin":
+        u0 = np.sin(2 * math.pi * np.arange(nx) / nx)
+    else:
+        sigma = grf.mean_variance((nx,), alpha=alpha, tau=tau, bc="periodic") ** -0.5
+        u0 = grf.sample((nx,), rng, alpha=alpha, tau=tau, sigma=sigma, bc="periodic")
+    return {"a": u0, "u": solve(u0, times, beta=beta, nu=nu, length=length)}
+
+
+def generate(out: str | os.PathLike, samples: int = 1, *, beta: float = 30.0,
+             nu: float = 0.0, nx: int = 256, nt: int = 100, t: float = 1.0,
+             length: float = 2 * math.pi, initial: str = "sin", alpha: float = 2.0,
+             tau: float = 5.0, **run_options: Any) -> Path:
+    """Write exact convection-diffusion solutions on an ``nt x nx`` space-time grid.
+
+    Parameters
+    ----------
+    out
+        HDF5 file to create: fields ``a`` (``u0``, ``(nx,)``) and ``u`` (``(nt, nx)`` at
+        times ``linspace(0, t, nt)``), coordinates ``x`` and ``t``.
+    samples
+        Number of samples (all equal for ``initial="sin"``).
+    beta, nu, length
+        Velocity, diffusivity, period.
+    nx, nt, t
+        Grid points, time levels (including 0 and ``t``), final time.
+    initial
+        ``"sin"`` (``sin(2 pi x / length)``, the PINN benchmark) or ``"grf"`` (periodic
+        Gaussian random field with ``alpha``, ``tau``, scaled to unit variance).
+    **run_options
+        ``seed``, ``workers``, ``chunk_size``, ``test_samples``, ``overwrite``, ``progress``
+        of :func:`data_gen.runner.run`.
+    """
+    if initial not in INITIAL_STATES:
+        raise ValueError(f"initial must be one of {INITIAL_STATES}, got {initial!r}")
+    if nx < 2 or nt < 2:
+        raise ValueError(f"need nx >= 2 and nt >= 2, got {nx} and {nt}")
+    times = np.linspace(0.0, t, nt)
+    params = {"nx": nx, "beta": beta, "nu": nu, "length": length, "initial": initial,
+              "alpha": alpha, "tau": tau}
+    recipe = Recipe(generator="convection",
+                    parameters={**params, "nt": nt, "t": t,
+                                "equation": "u_t + beta u_x = nu u_xx, periodic [0, length)"},
+                    fields={"a": (nx,), "u": (nt, nx)},
+                    coords={"x": np.arange(nx) * length / nx, "t": times},
+                    sample=partial(_sample, times=times, **params))
+    return run(out, recipe, samples, **run_options)

@@ -1,0 +1,165 @@
+"""The shared generation loop: seeded per sample, chunked, resumable, parallel, with progress.
+
+A generator describes its data set as a :class:`Recipe` (name, parameters, fields,
+coordinates, and a picklable function drawing one sample from a random generator);
+:func:`run` does the rest:
+
+* sample ``i`` draws from ``np.random.default_rng(SeedSequence(seed, spawn_key=(i,)))``,
+  the ``i``-th child of ``SeedSequence(seed).spawn``, so its value depends only on ``seed``
+  and ``i``: the file is bit-identical whatever the number of workers, the chunk size or
+  the interruptions;
+* chunks of samples go to a ``ProcessPoolExecutor`` and are saved as they finish through
+  :class:`sciml.io.ChunkedWriter`, which publishes each chunk atomically, resumes an
+  interrupted run and publishes the final file atomically;
+* a tqdm bar shows samples done.
+"""
+
+from __future__ import annotations
+
+import os
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Mapping
+
+import numpy as np
+from tqdm.auto import tqdm
+
+from sciml.io import ChunkedWriter, DatasetSpec
+
+#: a chunk's samples are computed in one task; the default aims at ~64 chunks per run
+MAX_DEFAULT_CHUNK = 64
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """What a generator produces.
+
+    Attributes
+    ----------
+    generator
+        Name recorded in the file, e.g. ``"darcy"``.
+    parameters
+        Every parameter that determines the samples (recorded as JSON).
+    fields
+        Per-sample grid shape of each stored array.
+    sample
+        Picklable callable ``rng -> {field: array}`` drawing one sample (a module-level
+        function, or a ``functools.partial`` of one, so worker processes can run it).
+    coords
+        Coordinates shared by all samples.
+    """
+
+    generator: str
+    parameters: Mapping[str, Any]
+    fields: Mapping[str, tuple[int, ...]]
+    sample: Callable[[np.random.Generator], Mapping[str, np.ndarray]]
+    coords: Mapping[str, np.ndarray] = field(default_factory=dict)
+
+
+def sample_rng(seed: int, index: int) -> np.random.Generator:
+    """The random generator of sample ``index`` of a run seeded with ``seed``."""
+    return np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(index,)))
+
+
+def compute_chunk(recipe: Recipe, seed: int, start: int,
+                  stop: int) -> dict[str, np.ndarray]:
+    """Samples ``start..stop`` of a run, stacked per field as float32."""
+    draws = [recipe.sample(sample_rng(seed, i)) for i in range(start, stop)]
+    return {name: np.stack([d[name] for d in draws]).astype(np.float32)
+            for name in recipe.fields}
+
+
+def default_chunk_size(samples: int) -> int:
+    """About 64 chunks per run, at most :data:`MAX_DEFAULT_CHUNK` samples each."""
+    return max(1, min(MAX_DEFAULT_CHUNK, -(-samples // 64)))
+
+
+def run(out: str | os.PathLike, recipe: Recipe, samples: int, *, seed: int = 0,
+        workers: int = 1, chunk_size: int | None = None, test_samples: int | None = None,
+        overwrite: bool = False, progress: bool = True) -> Path:
+    """Generate ``samples`` samples of ``recipe`` into the HDF5 file ``out``.
+
+    Parameters
+    ----------
+    out
+        Final file; written atomically when every sample exists. Interrupted work lives in
+        ``<out>.partial/`` and is resumed by running the same command again.
+    recipe
+        The generator's description.
+    samples
+        Number of samples.
+    seed
+        Root seed (see the module notes on per-sample seeds).
+    workers
+        Worker processes; 1 runs in this process.
+    chunk_size
+        Samples per task and per saved chunk (default :func:`default_chunk_size`); part of
+        the resumption check, not of the values.
+    test_samples
+        The last ``test_samples`` samples form the ``"test"`` split and the others
+        ``"train"`` (default: a tenth, rounded down).
+    overwrite
+        Replace an existing ``out`` and discard an interrupted run's chunks.
+    progress
+        Show a tqdm progress bar.
+
+    Returns
+    -------
+    Path
+        ``out``.
+
+    Raises
+    ------
+    FileExistsError
+        ``out`` exists and ``overwrite`` is false.
+    sciml.errors.DataFileError
+        An interrupted run with other settings is in ``<out>.partial/``.
+    """
+    samples = int(samples)
+    if samples < 1:
+        raise ValueError(f"samples must be >= 1, got {samples}")
+    if workers < 1:
+        raise ValueError(f"workers must be >= 1, got {workers}")
+    test = samples // 10 if test_samples is None else int(test_samples)
+    if not 0 <= test <= samples:
+        raise ValueError(f"test_samples must be in [0, {samples}], got {test}")
+    spec = DatasetSpec(generator=recipe.generator, parameters=recipe.parameters, seed=seed,
+                       samples=samples, fields=recipe.fields, coords=recipe.coords,
+                       splits={"train": (0, samples - test), "test": (samples - test, samples)})
+    writer = ChunkedWriter(out, spec, chunk_size or default_chunk_size(samples),
+                           overwrite=overwrite)
+    pending = writer.pending
+    todo = sum(stop - start for start, stop in map(writer.chunk_range, pending))
+    with tqdm(total=samples, initial=samples - todo, unit="sample", disable=not progress,
+              desc=f"{recipe.generator} -> {Path(out).name}", dynamic_ncols=True) as bar:
+        if workers == 1 or len(pending) <= 1:
+            for index in pending:
+                writer.write_chunk(index, compute_chunk(recipe, seed, *writer.chunk_range(index)))
+                bar.update(len(range(*writer.chunk_range(index))))
+        else:
+            _run_parallel(writer, recipe, seed, pending, workers, bar)
+    return writer.finalize()
+
+
+def _run_parallel(writer: ChunkedWriter, recipe: Recipe, seed: int, pending: list[int],
+                  workers: int, bar: Any) -> None:
+    """Keep ``workers`` chunks in flight; save each as it finishes (any order)."""
+    queue = list(reversed(pending))
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        running: dict[Future, int] = {}
+        try:
+            while queue or running:
+                while queue and len(running) < 2 * workers:
+                    index = queue.pop()
+                    running[pool.submit(compute_chunk, recipe, seed,
+                                        *writer.chunk_range(index))] = index
+                done, _ = wait(running, return_when=FIRST_COMPLETED)
+                for future in done:
+                    index = running.pop(future)
+                    writer.write_chunk(index, future.result())
+                    bar.update(len(range(*writer.chunk_range(index))))
+        except BaseException:
+            for future in running:
+                future.cancel()
+            raise
