@@ -384,9 +384,11 @@ def _open(path: PathLike) -> h5py.File:
     try:
         return h5py.File(path, "r")
     except OSError as exc:
-        raise DataFileError(
-            f"{path} is not a readable HDF5 file; it may be truncated (an interrupted copy or "
-            f"download) or not HDF5 at all. HDF5 says: {exc}") from exc
+        if "truncated file" in str(exc):
+            raise DataFileError(
+                f"{path} is truncated: it ends before the size its HDF5 header records (an "
+                f"interrupted copy or download?). HDF5 says: {exc}") from exc
+        raise DataFileError(f"{path} is not a readable HDF5 file. HDF5 says: {exc}") from exc
 
 
 def _json_attr(path: Path, attrs: Any, name: str) -> Any:

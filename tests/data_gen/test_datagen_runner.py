@@ -1,0 +1,126 @@
+"""The generation loop: same seed, same bits; interrupted runs resume without loss or repeats."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from data_gen import burgers, runner
+from sciml.errors import DataFileError
+from sciml.io import ChunkedWriter, read_arrays
+
+ROOT = Path(__file__).resolve().parents[2]
+SMALL_BURGERS = {"resolution": 256, "downsample": 4, "progress": False}
+
+
+def arrays_of(path):
+    return read_arrays(path)
+
+
+def assert_bit_identical(a, b):
+    assert a.keys() == b.keys()
+    for name in a:
+        assert a[name].tobytes() == b[name].tobytes(), name
+
+
+def test_output_is_bit_identical_for_any_worker_count_and_chunk_size(tmp_path):
+    serial = burgers.generate(tmp_path / "serial.h5", 7, seed=3, workers=1, chunk_size=2,
+                              **SMALL_BURGERS)
+    parallel = burgers.generate(tmp_path / "parallel.h5", 7, seed=3, workers=2, chunk_size=3,
+                                **SMALL_BURGERS)
+    assert_bit_identical(arrays_of(serial), arrays_of(parallel))
+    other_seed = burgers.generate(tmp_path / "other.h5", 7, seed=4, **SMALL_BURGERS)
+    assert not np.array_equal(arrays_of(serial)["a"], arrays_of(other_seed)["a"])
+
+
+def test_run_interrupted_after_some_chunks_resumes_to_the_uninterrupted_file(
+        tmp_path, monkeypatch):
+    reference = burgers.generate(tmp_path / "ref.h5", 9, chunk_size=2, **SMALL_BURGERS)
+    out = tmp_path / "run.h5"
+    original = ChunkedWriter.write_chunk
+    written = []
+
+    def write_then_die(self, index, arrays):
+        if len(written) == 2:
+            raise KeyboardInterrupt  # the kill arrives while the third chunk is computed
+        written.append(index)
+        original(self, index, arrays)
+
+    monkeypatch.setattr(ChunkedWriter, "write_chunk", write_then_die)
+    with pytest.raises(KeyboardInterrupt):
+        burgers.generate(out, 9, chunk_size=2, **SMALL_BURGERS)
+    assert not out.exists() and len(list(out.with_name("run.h5.partial").glob("*.npz"))) == 2
+
+    monkeypatch.setattr(ChunkedWriter, "write_chunk", original)
+    computed = []
+    original_compute = runner.compute_chunk
+    monkeypatch.setattr(runner, "compute_chunk",
+                        lambda recipe, seed, start, stop: computed.append((start, stop))
+                        or original_compute(recipe, seed, start, stop))
+    burgers.generate(out, 9, chunk_size=2, **SMALL_BURGERS)
+    assert computed == [(4, 6), (6, 8), (8, 9)]    # only the unfinished chunks are redone
+    assert_bit_identical(arrays_of(out), arrays_of(reference))
+    assert not out.with_name("run.h5.partial").exists()
+
+
+def test_killed_process_resumes_without_losing_or_duplicating_samples(tmp_path):
+    command = [sys.executable, "-m", "data_gen", "burgers", "--samples", "16",
+               "--resolution", "512", "--downsample", "4", "--dt", "1e-3", "--chunk-size", "1",
+               "--workers", "1", "--quiet", "--out", str(tmp_path / "kill.h5")]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get(
+        "PYTHONPATH", "")])}
+    parts = tmp_path / "kill.h5.partial"
+    process = subprocess.Popen(command, cwd=tmp_path, env=env)
+    deadline = time.monotonic() + 60
+    while len(list(parts.glob("chunk-*.npz"))) < 3 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    finished = len(list(parts.glob("chunk-*.npz")))
+    assert 3 <= finished < 16, "the kill should land mid-run"
+    assert not (tmp_path / "kill.h5").exists()
+
+    resumed = subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, text=True)
+    assert resumed.returncode == 0, resumed.stderr
+    reference = burgers.generate(tmp_path / "ref.h5", 16, resolution=512, downsample=4,
+                                 dt=1e-3, workers=2, progress=False)
+    assert_bit_identical(arrays_of(tmp_path / "kill.h5"), arrays_of(reference))
+
+
+def test_resuming_with_other_settings_is_refused_naming_them(tmp_path, monkeypatch):
+    out = tmp_path / "run.h5"
+    monkeypatch.setattr(runner.ChunkedWriter, "finalize", lambda self: None)
+    burgers.generate(out, 4, chunk_size=2, **SMALL_BURGERS)     # chunks written, never final
+    monkeypatch.undo()
+    with pytest.raises(DataFileError, match="differing: parameters"):
+        burgers.generate(out, 4, chunk_size=2, nu=0.2, **SMALL_BURGERS)
+    with pytest.raises(DataFileError, match="differing: chunk_size"):
+        burgers.generate(out, 4, chunk_size=1, **SMALL_BURGERS)
+    burgers.generate(out, 4, chunk_size=1, nu=0.2, overwrite=True, **SMALL_BURGERS)
+    assert out.exists()
+
+
+def test_an_existing_file_is_kept_unless_overwrite_is_asked(tmp_path):
+    out = burgers.generate(tmp_path / "b.h5", 2, **SMALL_BURGERS)
+    before = out.read_bytes()
+    with pytest.raises(FileExistsError, match="overwrite"):
+        burgers.generate(out, 2, seed=1, **SMALL_BURGERS)
+    assert out.read_bytes() == before
+
+
+def test_per_sample_seeds_are_the_spawned_children_of_the_root_seed():
+    children = np.random.SeedSequence(11).spawn(5)
+    expected = np.random.default_rng(children[4]).standard_normal(3)
+    np.testing.assert_array_equal(runner.sample_rng(11, 4).standard_normal(3), expected)
+
+
+def test_default_split_keeps_the_last_tenth_for_testing(tmp_path):
+    from sciml.io import read_info
+
+    path = burgers.generate(tmp_path / "b.h5", 20, **SMALL_BURGERS)
+    assert read_info(path).spec.splits == {"train": (0, 18), "test": (18, 20)}

@@ -1,0 +1,90 @@
+"""sciml.data: splits, the torch dataset and serialisable normalisers."""
+
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from sciml import data, io
+from sciml.errors import DataFileError
+
+torch = pytest.importorskip("torch")
+
+
+@pytest.fixture(autouse=True)
+def one_thread():
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(previous)
+
+
+@pytest.fixture
+def path(tmp_path):
+    rng = np.random.default_rng(0)
+    a = 3 + 2 * rng.standard_normal((10, 8, 8))
+    spec = io.DatasetSpec("test", {}, 0, 10, {"a": (8, 8), "u": (8, 8)},
+                          splits={"train": (0, 8), "test": (8, 10)})
+    return io.write_dataset(tmp_path / "d.h5", spec, {"a": a, "u": a**2})
+
+
+def test_load_returns_the_requested_split_and_count(path):
+    everything = data.load(path, split="all")
+    train = data.load(path, split="train", n=5)
+    test = data.load(path, split="test", fields=["u"], stride=2)
+    np.testing.assert_array_equal(train["a"], everything["a"][:5])
+    np.testing.assert_array_equal(test["u"], everything["u"][8:, ::2, ::2])
+    assert set(test) == {"u"}
+
+
+def test_unknown_split_or_too_many_samples_is_an_error_naming_the_options(path):
+    with pytest.raises(DataFileError, match="no split 'val'; its splits: all, train, test"):
+        data.load(path, split="val")
+    with pytest.raises(DataFileError, match="n=9 samples, but split 'train' has 8"):
+        data.load(path, split="train", n=9)
+
+
+def test_unit_gaussian_normaliser_standardises_pointwise_and_decodes_exactly(path):
+    x = torch.from_numpy(data.load(path, "all")["a"])
+    norm = data.UnitGaussianNormalizer.fit(x)
+    z = norm.encode(x)
+    assert torch.allclose(z.mean(0), torch.zeros(8, 8), atol=1e-5)
+    assert torch.allclose(z.std(0), torch.ones(8, 8), atol=1e-3)
+    assert torch.allclose(norm.decode(z), x, atol=1e-5)
+    scalar = data.GaussianNormalizer.fit(x)
+    assert scalar.mean.ndim == 0 and abs(float(scalar.encode(x).std()) - 1) < 1e-3
+
+
+def test_normaliser_state_survives_a_weights_only_checkpoint(tmp_path, path):
+    x = torch.from_numpy(data.load(path, "all")["a"])
+    norm = data.UnitGaussianNormalizer.fit(x)
+    torch.save({"x_normalizer": norm.state_dict()}, tmp_path / "ckpt.pt")
+    state = torch.load(tmp_path / "ckpt.pt", weights_only=True)["x_normalizer"]
+    back = data.normalizer_from_state(state)
+    assert isinstance(back, data.UnitGaussianNormalizer)
+    assert torch.equal(back.encode(x), norm.encode(x))
+    with pytest.raises(ValueError, match="unknown normaliser kind"):
+        data.normalizer_from_state({**state, "kind": "minmax"})
+
+
+def test_operator_dataset_feeds_a_dataloader_with_train_statistics_on_test(path):
+    train = data.OperatorDataset.from_file(path, "train")
+    test = data.OperatorDataset.from_file(path, "test", normalizers=train.normalizers)
+    assert train.x.shape == (8, 1, 8, 8) and len(test) == 2
+    assert test.x_normalizer is train.x_normalizer
+    raw = torch.from_numpy(data.load(path, "test")["a"])[:, None]
+    assert torch.allclose(train.x_normalizer.decode(test.x), raw, atol=1e-5)
+    assert torch.equal(test.y, torch.from_numpy(data.load(path, "test")["u"])[:, None])
+    x, y = next(iter(torch.utils.data.DataLoader(train, batch_size=4)))
+    assert x.shape == y.shape == (4, 1, 8, 8)
+    plain = data.OperatorDataset.from_file(path, "train", inputs=("a", "u"), normalizer=None)
+    assert plain.x.shape == (8, 2, 8, 8) and plain.x_normalizer is None
+
+
+def test_importing_sciml_data_and_io_imports_neither_torch_nor_data_gen():
+    code = ("import sys, sciml, sciml.io, sciml.data; "
+            "assert 'torch' not in sys.modules, 'torch'; "
+            "assert 'data_gen' not in sys.modules, 'data_gen'")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
