@@ -113,7 +113,7 @@ def sample(shape: Sequence[int], rng: np.random.Generator, *, alpha: float = 2.0
     Examples
     --------
     >>> g = sample((64, 64), np.random.default_rng(0), alpha=2, tau=3, sigma=3)
-    >>> g.shape, abs(g.mean()) < 1e-12
+    >>> g.shape, bool(abs(g.mean()) < 1e-12)
     ((64, 64), True)
     """
     shape = _check(shape, alpha, tau, sigma, bc)
