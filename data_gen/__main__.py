@@ -4,4 +4,5 @@ import sys
 
 from .cli import main
 
-sys.exit(main(sys.argv[1:]))
+if __name__ == "__main__":  # not when a spawned worker process re-imports the main module
+    sys.exit(main(sys.argv[1:]))

@@ -72,6 +72,9 @@ class Family:
     downsample: int
 
 
+#: relative residual an iterative solve of a data sample must reach
+ITERATIVE_RTOL = 1e-10
+
 FAMILIES: dict[str, Family] = {
     "smooth": Family(alpha=2.0, tau=3.0, high=12.0, low=3.0, f=1.0, resolution=421,
                      downsample=1),
@@ -128,7 +131,8 @@ def solve(a: np.ndarray, f: float | np.ndarray = 1.0, *, method: str = "direct",
         A :func:`sciml.solve` method with access to the matrix entries: ``"direct"`` (sparse
         LU) or ``"amg"`` (pyamg, faster above a few hundred thousand unknowns).
     **options
-        Passed to :func:`sciml.solve`, e.g. ``rtol`` for ``"amg"``.
+        Passed to :func:`sciml.solve`; iterative methods get ``rtol`` =
+        :data:`ITERATIVE_RTOL` unless given (far below float32 rounding).
 
     Returns
     -------
@@ -155,6 +159,8 @@ def solve(a: np.ndarray, f: float | np.ndarray = 1.0, *, method: str = "direct",
     if f.shape != (s, s):
         raise InvalidProblemError(f"f must be a number or an array of shape {(s, s)}, "
                                   f"got shape {f.shape}")
+    if method != "direct":
+        options.setdefault("rtol", ITERATIVE_RTOL)
     solution = sciml.solve(sciml.LinearProblem(A, f[1:-1, 1:-1].ravel()), method=method,
                            **options)
     if not solution.converged:

@@ -56,19 +56,31 @@ def test_run_interrupted_after_some_chunks_resumes_to_the_uninterrupted_file(
         burgers.generate(out, 9, chunk_size=2, **SMALL_BURGERS)
     assert not out.exists() and len(list(out.with_name("run.h5.partial").glob("*.npz"))) == 2
 
-    monkeypatch.setattr(ChunkedWriter, "write_chunk", original)
-    computed = []
-    original_compute = runner.compute_chunk
-    monkeypatch.setattr(runner, "compute_chunk",
-                        lambda recipe, seed, start, stop: computed.append((start, stop))
-                        or original_compute(recipe, seed, start, stop))
+    resumed = []
+    monkeypatch.setattr(ChunkedWriter, "write_chunk",
+                        lambda self, index, arrays: resumed.append(index)
+                        or original(self, index, arrays))
     burgers.generate(out, 9, chunk_size=2, **SMALL_BURGERS)
-    assert computed == [(4, 6), (6, 8), (8, 9)]    # only the unfinished chunks are redone
+    assert sorted(resumed) == [2, 3, 4]    # only the unfinished chunks are redone
     assert_bit_identical(arrays_of(out), arrays_of(reference))
     assert not out.with_name("run.h5.partial").exists()
 
 
-def test_killed_process_resumes_without_losing_or_duplicating_samples(tmp_path):
+def children_of(pid):
+    """Process ids whose parent is ``pid`` (Linux /proc)."""
+    children = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            children.append(int(stat.parent.name))
+    return children
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs Linux /proc")
+def test_killed_process_resumes_without_losing_or_duplicating_samples_or_orphans(tmp_path):
     command = [sys.executable, "-m", "data_gen", "burgers", "--samples", "16",
                "--resolution", "512", "--downsample", "4", "--dt", "1e-3", "--chunk-size", "1",
                "--workers", "1", "--quiet", "--out", str(tmp_path / "kill.h5")]
@@ -79,11 +91,16 @@ def test_killed_process_resumes_without_losing_or_duplicating_samples(tmp_path):
     deadline = time.monotonic() + 60
     while len(list(parts.glob("chunk-*.npz"))) < 3 and time.monotonic() < deadline:
         time.sleep(0.02)
+    workers = children_of(process.pid)
     process.send_signal(signal.SIGKILL)
     process.wait()
     finished = len(list(parts.glob("chunk-*.npz")))
     assert 3 <= finished < 16, "the kill should land mid-run"
     assert not (tmp_path / "kill.h5").exists()
+    deadline = time.monotonic() + 10
+    while any(Path(f"/proc/{pid}").exists() for pid in workers) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not any(Path(f"/proc/{pid}").exists() for pid in workers), "orphaned workers"
 
     resumed = subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, text=True)
     assert resumed.returncode == 0, resumed.stderr
