@@ -2,9 +2,10 @@
 
 Runs each generator through its public ``generate`` function, as ``sciml datagen`` does, with
 ``--workers`` processes, into a temporary directory. Darcy at 421^2 is timed with the sparse
-direct and the AMG solver on a subset (``--darcy421-samples``, 50 by default) and extrapolated linearly to 1000: the samples are
-independent and equally expensive, so the time is linear in their number after a fixed
-start-up of well under a second. Prints a table, writes a JSON of the figures and a bar plot.
+direct and with the AMG solver on a subset (``--darcy421-samples``, 50 by default) and
+extrapolated linearly to 1000: the samples are independent and equally expensive, so the
+time is linear in their number after a start-up of about a second (spawning the workers).
+Prints a table, writes a JSON of the figures and a bar plot.
 
 Usage::
 

@@ -102,6 +102,8 @@ class DatasetSpec:
         object.__setattr__(self, "splits", splits)
         object.__setattr__(self, "coords", coords)
         object.__setattr__(self, "parameters", dict(self.parameters))
+        object.__setattr__(self, "samples", int(self.samples))
+        object.__setattr__(self, "seed", int(self.seed))
         if int(self.samples) < 1:
             raise DataFileError(f"a data set needs at least one sample, got {self.samples}")
         if not fields:
@@ -290,8 +292,9 @@ class ChunkedWriter:
         if self.path.exists() and not overwrite:
             raise FileExistsError(f"{self.path} exists; pass overwrite=True (CLI: --overwrite) "
                                   "to replace it")
-        manifest = {**spec.manifest(), "chunk_size": self.chunk_size,
-                    "format_version": FORMAT_VERSION}
+        # through JSON and back, so it compares equal to the copy read from disk
+        manifest = json.loads(json.dumps({**spec.manifest(), "chunk_size": self.chunk_size,
+                                          "format_version": FORMAT_VERSION}))
         if self.parts.exists():
             if overwrite:
                 shutil.rmtree(self.parts)
@@ -300,7 +303,8 @@ class ChunkedWriter:
         self.parts.mkdir(parents=True, exist_ok=True)
         manifest_path = self.parts / _MANIFEST
         if not manifest_path.exists():
-            _atomic_write(manifest_path, lambda fh: fh.write(json.dumps(manifest, indent=1).encode()))
+            text = json.dumps(manifest, indent=1).encode()
+            _atomic_write(manifest_path, lambda fh: fh.write(text))
 
     def _check_manifest(self, manifest: dict[str, Any]) -> None:
         try:

@@ -58,7 +58,7 @@ def test_file_attributes_say_how_to_regenerate_it(written, spec):
 def test_truncated_file_is_rejected_as_truncated(written):
     data = written.read_bytes()
     written.write_bytes(data[: len(data) // 2])
-    with pytest.raises(DataFileError, match="is truncated: it ends before the size its HDF5 header"):
+    with pytest.raises(DataFileError, match="is truncated: it ends before the size its HDF5"):
         io.read_info(written)
 
 
