@@ -129,7 +129,7 @@ def solve(a: np.ndarray, f: float | np.ndarray = 1.0, *, method: str = "direct",
         Source: a number or an ``(s, s)`` array of vertex values (boundary values unused).
     method
         A :func:`sciml.solve` method with access to the matrix entries: ``"direct"`` (sparse
-        LU) or ``"amg"`` (pyamg, faster above a few hundred thousand unknowns).
+        LU) or ``"amg"`` (pyamg AMG-CG; twice as fast as ``"direct"`` at 421^2).
     **options
         Passed to :func:`sciml.solve`; iterative methods get ``rtol`` =
         :data:`ITERATIVE_RTOL` unless given (far below float32 rounding).

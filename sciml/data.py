@@ -1,10 +1,10 @@
 """Data sets for training: arrays from sciml HDF5 files, a torch dataset, and normalisers.
 
-:func:`load` returns NumPy arrays of a named split. :class:`OperatorDataset` turns input and
-target fields into channel-first tensors ``(samples, channels, *grid)`` for a
-``torch.utils.data.DataLoader``. The normalisers follow the FNO code's
-``UnitGaussianNormalizer`` (Li et al. 2021): statistics are fitted on the training split and
-reused on the test split; :meth:`Normalizer.state_dict` gives plain tensors and numbers
+:func:`load` returns NumPy arrays of a named split. :func:`operator_dataset` turns input
+and target fields into channel-first tensors ``(samples, channels, *grid)`` in a
+``torch.utils.data.TensorDataset`` for :class:`sciml.training.Trainer` or a ``DataLoader``.
+The normalisers follow the FNO code's ``UnitGaussianNormalizer`` (Li et al. 2021):
+statistics are fitted on the training split and reused on the test split; :meth:`Normalizer.state_dict` gives plain tensors and numbers
 that a model checkpoint stores and ``torch.load(..., weights_only=True)`` reads back.
 
 torch is imported inside the functions that need it, so ``import sciml`` does not import it.
@@ -18,6 +18,7 @@ ICLR 2021.
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, Sequence
 
 import numpy as np
@@ -169,82 +170,99 @@ def normalizer_from_state(state: dict[str, Any]) -> Normalizer:
     return _NORMALIZERS[kind](state["mean"], state["std"], state["eps"])
 
 
-class OperatorDataset:
-    """Pairs ``(input, target)`` of channel-first tensors for operator learning.
+@dataclass
+class OperatorData:
+    """A split as a torch dataset of ``(input, target)`` pairs, with its normalisers.
 
-    A map-style dataset (``len`` and indexing), so ``torch.utils.data.DataLoader`` takes it.
-    Inputs are stored encoded when an input normaliser is given; targets stay in physical
-    units, and :attr:`y_normalizer` lets a model predict normalised values and decode them
-    (the FNO training recipe).
-
-    Parameters
+    Attributes
     ----------
-    x, y
-        Tensors ``(samples, channels, *grid)``.
+    dataset
+        ``torch.utils.data.TensorDataset`` of inputs ``(samples, channels, *grid)``, encoded
+        when :attr:`x_normalizer` is set, and targets in physical units; what
+        :class:`sciml.training.Trainer` and ``DataLoader`` take.
     x_normalizer, y_normalizer
-        Fitted normalisers or None.
+        Fitted normalisers or None. Targets stay in physical units: a model may predict
+        normalised values and decode them with :attr:`y_normalizer` (the FNO recipe).
+    provenance
+        Where the data came from: path, generator, parameters, seed, split, samples.
     """
 
-    def __init__(self, x: "torch.Tensor", y: "torch.Tensor",
-                 x_normalizer: Normalizer | None = None,
-                 y_normalizer: Normalizer | None = None) -> None:
-        if x.shape[0] != y.shape[0]:
-            raise ValueError(f"inputs have {x.shape[0]} samples, targets {y.shape[0]}")
-        self.x_normalizer = x_normalizer
-        self.y_normalizer = y_normalizer
-        self.x = x if x_normalizer is None else x_normalizer.encode(x)
-        self.y = y
+    dataset: Any
+    x_normalizer: Normalizer | None
+    y_normalizer: Normalizer | None
+    provenance: dict[str, Any]
 
-    @classmethod
-    def from_file(cls, path: str | os.PathLike, split: str = "train", n: int | None = None, *,
-                  inputs: Sequence[str] = ("a",), targets: Sequence[str] = ("u",),
-                  stride: int = 1, normalizer: str | None = "unit_gaussian",
-                  normalizers: tuple[Normalizer | None, Normalizer | None] | None = None,
-                  ) -> "OperatorDataset":
-        """Build the dataset from a sciml HDF5 file.
+    @property
+    def x(self) -> "torch.Tensor":
+        """The (encoded) inputs."""
+        return self.dataset.tensors[0]
 
-        Parameters
-        ----------
-        path, split, n, stride
-            As :func:`load`.
-        inputs, targets
-            Fields stacked as input and target channels.
-        normalizer
-            Kind of normaliser fitted on this split when ``normalizers`` is None
-            (``"unit_gaussian"``, ``"gaussian"`` or None for none).
-        normalizers
-            ``(x_normalizer, y_normalizer)`` fitted elsewhere, e.g. the training set's
-            :attr:`normalizers` for the test set.
-
-        Examples
-        --------
-        >>> train = OperatorDataset.from_file("darcy.h5", "train", n=1000)     # doctest: +SKIP
-        >>> test = OperatorDataset.from_file("darcy.h5", "test",
-        ...                                  normalizers=train.normalizers)     # doctest: +SKIP
-        """
-        import torch  # noqa: PLC0415
-
-        arrays = load(path, split, n, fields=[*inputs, *targets], stride=stride)
-        x = torch.from_numpy(np.stack([arrays[k] for k in inputs], axis=1))
-        y = torch.from_numpy(np.stack([arrays[k] for k in targets], axis=1))
-        if normalizers is None:
-            if normalizer is None:
-                normalizers = (None, None)
-            elif normalizer not in _NORMALIZERS:
-                raise ValueError(f"unknown normalizer {normalizer!r}; known: "
-                                 f"{sorted(_NORMALIZERS)} or None")
-            else:
-                normalizers = (_NORMALIZERS[normalizer].fit(x),
-                               _NORMALIZERS[normalizer].fit(y))
-        return cls(x, y, *normalizers)
+    @property
+    def y(self) -> "torch.Tensor":
+        """The targets."""
+        return self.dataset.tensors[1]
 
     @property
     def normalizers(self) -> tuple[Normalizer | None, Normalizer | None]:
         """``(x_normalizer, y_normalizer)``, to reuse on another split."""
         return self.x_normalizer, self.y_normalizer
 
-    def __len__(self) -> int:
-        return int(self.x.shape[0])
+    def normalizer_state(self) -> dict[str, Any]:
+        """``{"x": ..., "y": ...}`` state dicts of the set normalisers, for a checkpoint
+        (``TrainedModel(normalizers=...)``); rebuild each with :func:`normalizer_from_state`."""
+        return {key: norm.state_dict() for key, norm in zip("xy", self.normalizers)
+                if norm is not None}
 
-    def __getitem__(self, index: int) -> tuple["torch.Tensor", "torch.Tensor"]:
-        return self.x[index], self.y[index]
+
+def operator_dataset(path: str | os.PathLike, split: str = "train", n: int | None = None, *,
+                     inputs: Sequence[str] = ("a",), targets: Sequence[str] = ("u",),
+                     stride: int = 1, normalizer: str | None = "unit_gaussian",
+                     normalizers: tuple[Normalizer | None, Normalizer | None] | None = None,
+                     ) -> OperatorData:
+    """Read a split of a sciml data set as channel-first tensors for operator learning.
+
+    Parameters
+    ----------
+    path, split, n, stride
+        As :func:`load`.
+    inputs, targets
+        Fields stacked as input and target channels.
+    normalizer
+        Kind of normaliser fitted on this split when ``normalizers`` is None
+        (``"unit_gaussian"``, ``"gaussian"``, or None for none).
+    normalizers
+        ``(x_normalizer, y_normalizer)`` fitted elsewhere, e.g. the training split's
+        :attr:`OperatorData.normalizers` for the test split.
+
+    Returns
+    -------
+    OperatorData
+        The dataset, its normalisers and its provenance.
+
+    Examples
+    --------
+    >>> train = operator_dataset("darcy.h5", "train", n=1000)                    # doctest: +SKIP
+    >>> test = operator_dataset("darcy.h5", "test", normalizers=train.normalizers)  # doctest: +SKIP
+    >>> trainer.fit(train.dataset, test.dataset)                                 # doctest: +SKIP
+    """
+    import torch  # noqa: PLC0415
+
+    arrays = load(path, split, n, fields=[*inputs, *targets], stride=stride)
+    x = torch.from_numpy(np.stack([arrays[k] for k in inputs], axis=1))
+    y = torch.from_numpy(np.stack([arrays[k] for k in targets], axis=1))
+    if normalizers is None:
+        if normalizer is not None and normalizer not in _NORMALIZERS:
+            raise ValueError(f"unknown normalizer {normalizer!r}; known: "
+                             f"{sorted(_NORMALIZERS)} or None")
+        kind = None if normalizer is None else _NORMALIZERS[normalizer]
+        normalizers = (None, None) if kind is None else (kind.fit(x), kind.fit(y))
+    x_normalizer, y_normalizer = normalizers
+    if x_normalizer is not None:
+        x = x_normalizer.encode(x)
+    spec = read_info(path).spec
+    provenance = {"path": str(path), "generator": spec.generator,
+                  "parameters": spec.parameters, "seed": spec.seed, "split": split,
+                  "samples": int(x.shape[0]), "stride": stride, "inputs": list(inputs),
+                  "targets": list(targets)}
+    return OperatorData(torch.utils.data.TensorDataset(x, y), x_normalizer, y_normalizer,
+                        provenance)

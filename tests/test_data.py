@@ -68,18 +68,21 @@ def test_normaliser_state_survives_a_weights_only_checkpoint(tmp_path, path):
         data.normalizer_from_state({**state, "kind": "minmax"})
 
 
-def test_operator_dataset_feeds_a_dataloader_with_train_statistics_on_test(path):
-    train = data.OperatorDataset.from_file(path, "train")
-    test = data.OperatorDataset.from_file(path, "test", normalizers=train.normalizers)
-    assert train.x.shape == (8, 1, 8, 8) and len(test) == 2
+def test_operator_dataset_is_a_torch_dataset_with_train_statistics_on_test(path):
+    train = data.operator_dataset(path, "train")
+    test = data.operator_dataset(path, "test", normalizers=train.normalizers)
+    assert isinstance(train.dataset, torch.utils.data.Dataset)
+    assert train.x.shape == (8, 1, 8, 8) and len(test.dataset) == 2
     assert test.x_normalizer is train.x_normalizer
     raw = torch.from_numpy(data.load(path, "test")["a"])[:, None]
     assert torch.allclose(train.x_normalizer.decode(test.x), raw, atol=1e-5)
     assert torch.equal(test.y, torch.from_numpy(data.load(path, "test")["u"])[:, None])
-    x, y = next(iter(torch.utils.data.DataLoader(train, batch_size=4)))
+    x, y = next(iter(torch.utils.data.DataLoader(train.dataset, batch_size=4)))
     assert x.shape == y.shape == (4, 1, 8, 8)
-    plain = data.OperatorDataset.from_file(path, "train", inputs=("a", "u"), normalizer=None)
-    assert plain.x.shape == (8, 2, 8, 8) and plain.x_normalizer is None
+    assert set(train.normalizer_state()) == {"x", "y"}
+    assert train.provenance["generator"] == "test" and train.provenance["samples"] == 8
+    plain = data.operator_dataset(path, "train", inputs=("a", "u"), normalizer=None)
+    assert plain.x.shape == (8, 2, 8, 8) and plain.normalizer_state() == {}
 
 
 def test_importing_sciml_data_and_io_imports_neither_torch_nor_data_gen():
