@@ -85,6 +85,30 @@ def test_operator_dataset_is_a_torch_dataset_with_train_statistics_on_test(path)
     assert plain.x.shape == (8, 2, 8, 8) and plain.normalizer_state() == {}
 
 
+def test_shared_trainer_fits_on_an_operator_dataset_and_checkpoints_its_normalisers(
+        path, tmp_path):
+    from sciml.checkpoint import load_checkpoint
+    from sciml.training import Trainer
+
+    train = data.operator_dataset(path, "train")
+    test = data.operator_dataset(path, "test", normalizers=train.normalizers)
+    torch.manual_seed(0)
+    net = torch.nn.Conv2d(1, 1, 3, padding=1)
+
+    def loss(model, batch):
+        x, y = batch
+        return torch.mean((train.y_normalizer.decode(model(x)) - y) ** 2)
+
+    report = Trainer(net, loss, epochs=2, batch_size=4, progress=False,
+                     checkpoint=tmp_path / "ckpt.pt",
+                     extra_state={"normalizers": train.normalizer_state()}
+                     ).fit(train.dataset, test.dataset)
+    assert len(report.history) == 2
+    saved = load_checkpoint(tmp_path / "ckpt.pt")["extra"]["normalizers"]
+    back = data.normalizer_from_state(saved["y"])
+    assert torch.equal(back.decode(test.y), train.y_normalizer.decode(test.y))
+
+
 def test_importing_sciml_data_and_io_imports_neither_torch_nor_data_gen():
     code = ("import sys, sciml, sciml.io, sciml.data; "
             "assert 'torch' not in sys.modules, 'torch'; "
