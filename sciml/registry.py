@@ -30,6 +30,8 @@ BUILTIN_METHODS: dict[str, tuple[str, str]] = {
             "pyamg algebraic multigrid (kind='sa'|'rs'), as a CG preconditioner by default"),
     "direct": ("solvers.classical.direct:Direct",
                "Sparse direct solve (SuperLU via scipy.sparse.linalg.splu)"),
+    "deep_cd": ("solvers.deep_cd.solver:DeepCD",
+                "Deep conjugate-direction method (Kaneda et al. 2023), learned multigrid net"),
 }
 
 _registered: dict[str, type[Solver]] = {}

@@ -4,7 +4,9 @@
 1D/2D/3D grid of unknowns with zero Dirichlet values one spacing outside the grid, scaled by
 ``h**2`` so that the constant-coefficient operator has the integer stencil ``2d, -1, ..., -1``.
 Face coefficients are harmonic means of the two neighbouring cell values (a boundary face takes
-the value of its cell).
+the value of its cell). A boundary side may instead be Neumann (zero flux: its faces get
+coefficient 0), and a ``mask`` of solid cells puts zero-flux walls on every fluid-solid face;
+solid cells become identity rows, decoupled from the fluid.
 
 The operator's data are the diagonal and, per axis, the *lower-face weights*
 ``lower[d][k]`` (the coefficient of the face between cell ``k`` and its lower neighbour along
@@ -44,28 +46,70 @@ def harmonic_face_coefficients(coefficient: Any, axis: int) -> Any:
     return xp.concatenate([first, inner, last], axis=axis)
 
 
-def face_weights(coefficient: Any) -> tuple[list[Any], Any]:
+BOUNDARY_KINDS = ("dirichlet", "neumann")
+
+
+def normalize_bc(bc: str | Sequence[str], ndim: int) -> tuple[str, ...]:
+    """Boundary kind of each side, ordered ``(axis 0 low, axis 0 high, axis 1 low, ...)``.
+
+    ``bc`` is one kind for every side or a sequence of ``2 * ndim`` kinds, each one of
+    :data:`BOUNDARY_KINDS`.
+    """
+    sides = (bc,) * (2 * ndim) if isinstance(bc, str) else tuple(bc)
+    if len(sides) != 2 * ndim or any(side not in BOUNDARY_KINDS for side in sides):
+        raise InvalidProblemError(
+            f"bc must be one of {BOUNDARY_KINDS} or {2 * ndim} of them ordered (axis 0 low, "
+            f"axis 0 high, axis 1 low, ...); got {bc!r}")
+    return sides
+
+
+def face_coefficients(coefficient: Any, mask: Any = None,
+                      bc: Sequence[str] | None = None) -> list[Any]:
+    """Face coefficients per axis, with walls and Neumann sides set to zero.
+
+    Entry ``i`` along ``axis`` (one more than the grid) is the face between cells ``i - 1``
+    and ``i``: the harmonic mean of ``coefficient`` inside, the cell value on a Dirichlet
+    side, 0 on a Neumann side (``bc`` as from :func:`normalize_bc`) and 0 on every face that
+    touches a solid cell of ``mask``.
+    """
+    faces = []
+    for axis in range(coefficient.ndim):
+        w = harmonic_face_coefficients(coefficient, axis)
+        if bc is not None:
+            for side, end in ((bc[2 * axis], 0), (bc[2 * axis + 1], -1)):
+                if side == "neumann":
+                    w[(slice(None),) * axis + (end,)] = 0.0
+        if mask is not None:
+            w *= _open_faces(~mask, axis)
+        faces.append(w)
+    return faces
+
+
+def face_weights(coefficient: Any, mask: Any = None,
+                 bc: Sequence[str] | None = None) -> tuple[list[Any], Any]:
     """The operator data of a cell coefficient: per-axis lower-face weights and the diagonal.
 
     ``lower[d]`` has the grid's shape; entry ``k`` is the face coefficient between cell ``k``
     and its lower neighbour along ``d`` and zero where ``k`` is on the lower boundary (that
-    face only adds to the diagonal, the boundary value being zero).
+    face only adds to the diagonal, the boundary value being zero). Faces come from
+    :func:`face_coefficients`; solid cells of ``mask`` get diagonal 1 (identity rows).
     """
     xp = array_namespace(coefficient)
     lower, diag = [], xp.zeros_like(coefficient)
-    for axis in range(coefficient.ndim):
-        faces = harmonic_face_coefficients(coefficient, axis)
+    for axis, faces in enumerate(face_coefficients(coefficient, mask, bc)):
         diag += _take_range(faces, axis, None, -1) + _take_range(faces, axis, 1, None)
         w = _take_range(faces, axis, None, -1).copy()
         index = [slice(None)] * coefficient.ndim
         index[axis] = 0
         w[tuple(index)] = 0.0
         lower.append(w)
+    if mask is not None:
+        diag[mask] = 1.0
     return lower, diag
 
 
 class StencilOperator:
-    """Matrix-free ``h**2 * (-div(k grad u))`` with zero Dirichlet boundaries.
+    """Matrix-free ``h**2 * (-div(k grad u))`` with Dirichlet or Neumann sides and obstacles.
 
     Parameters
     ----------
@@ -76,6 +120,20 @@ class StencilOperator:
         ``None`` means 1.
     dtype
         Floating dtype of the operator (float32 or float64).
+    mask
+        Optional boolean array of shape ``grid_shape``, True on solid cells. Every face
+        between a fluid and a solid cell gets coefficient 0 (a zero-flux wall); a solid cell
+        becomes an identity row, decoupled from the fluid (its unknown solves ``x = b``).
+    bc
+        ``"dirichlet"`` (zero value one spacing outside the grid, the default) or
+        ``"neumann"`` (zero flux: the boundary face gets coefficient 0), for every side or
+        per side as ``(axis 0 low, axis 0 high, axis 1 low, ...)``.
+
+    Attributes
+    ----------
+    singular
+        True when no side is Dirichlet: the operator is then singular, with the constants on
+        the fluid cells as null space (for a connected fluid region).
 
     Notes
     -----
@@ -85,7 +143,8 @@ class StencilOperator:
     """
 
     def __init__(self, grid_shape: Sequence[int], coefficient: Any = None,
-                 dtype: Any = np.float64) -> None:
+                 dtype: Any = np.float64, *, mask: Any = None,
+                 bc: str | Sequence[str] = "dirichlet") -> None:
         grid_shape = tuple(int(n) for n in grid_shape)
         if not 1 <= len(grid_shape) <= 3 or min(grid_shape) < 1:
             raise InvalidProblemError(
@@ -100,11 +159,23 @@ class StencilOperator:
         self.shape = (n, n)
         #: flat distance between neighbours along each axis
         self.strides = tuple(int(np.prod(grid_shape[ax + 1:])) for ax in range(self.ndim))
+        self.bc = normalize_bc(bc, self.ndim)
+        self.singular = "dirichlet" not in self.bc
         self.coefficient = None
+        self.mask = None
         self.lower: list[Any] | None = None
         self.diag: Any = None
+        xp = array_namespace(coefficient, mask)
+        if mask is not None:
+            solid = xp.asarray(mask)
+            if solid.shape != grid_shape or solid.dtype != bool:
+                raise InvalidProblemError(
+                    f"mask must be a boolean array of the grid shape {grid_shape}; got "
+                    f"{solid.dtype} of shape {solid.shape}")
+            if bool(xp.all(solid)):
+                raise InvalidProblemError("mask marks every cell solid; no fluid is left")
+            self.mask = solid if bool(xp.any(solid)) else None
         if coefficient is not None:
-            xp = array_namespace(coefficient)
             k = xp.asarray(coefficient, dtype=dtype)
             if k.shape != grid_shape:
                 raise InvalidProblemError(
@@ -112,18 +183,21 @@ class StencilOperator:
             if not bool(xp.all(xp.isfinite(k))) or not bool(xp.all(k > 0)):
                 raise InvalidProblemError("coefficient must be finite and strictly positive")
             self.coefficient = k
-            self.lower, self.diag = face_weights(k)
+        if self.coefficient is not None or self.mask is not None or "neumann" in self.bc:
+            k = self.coefficient if self.coefficient is not None else xp.ones(grid_shape, dtype)
+            self.lower, self.diag = face_weights(k, self.mask, self.bc)
         self._scratch = threading.local()
 
     @property
     def constant(self) -> bool:
-        """True for the constant-coefficient (integer) stencil."""
+        """True for the constant-coefficient (integer) stencil with Dirichlet sides."""
         return self.lower is None
 
     def to(self, xp: Any) -> "StencilOperator":
         """Return a copy whose coefficient arrays live in namespace ``xp`` (numpy or cupy)."""
         coefficient = None if self.coefficient is None else xp.asarray(self.coefficient)
-        return StencilOperator(self.grid_shape, coefficient, self.dtype)
+        mask = None if self.mask is None else xp.asarray(self.mask)
+        return StencilOperator(self.grid_shape, coefficient, self.dtype, mask=mask, bc=self.bc)
 
     # -- products ---------------------------------------------------------------------------
     def slabs(self, target_elements: int = 1 << 16) -> list[tuple[int, int]]:
@@ -240,11 +314,22 @@ class StencilOperator:
                               dtype=self.dtype)
 
     def __repr__(self) -> str:
-        kind = "constant" if self.constant else "variable"
-        return f"StencilOperator(grid_shape={self.grid_shape}, {kind} coefficient, {self.dtype})"
+        kind = "constant" if self.coefficient is None else "variable"
+        solid = "" if self.mask is None else f", {int(self.mask.sum())} solid cells"
+        return (f"StencilOperator(grid_shape={self.grid_shape}, {kind} coefficient, "
+                f"bc={self.bc}{solid}, {self.dtype})")
 
 
 def _take_range(a: Any, axis: int, start: int | None, stop: int | None) -> Any:
     index = [slice(None)] * a.ndim
     index[axis] = slice(start, stop)
     return a[tuple(index)]
+
+
+def _open_faces(fluid: Any, axis: int) -> Any:
+    """Faces along ``axis`` with fluid on both sides (a boundary face: its cell is fluid)."""
+    xp = array_namespace(fluid)
+    inner = _take_range(fluid, axis, None, -1) & _take_range(fluid, axis, 1, None)
+    first = _take_range(fluid, axis, 0, 1)
+    last = _take_range(fluid, axis, -1, None)
+    return xp.concatenate([first, inner, last], axis=axis)

@@ -7,7 +7,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from ..errors import InvalidProblemError
-from ..stencil import StencilOperator
+from ..stencil import StencilOperator, normalize_bc
 from .linear import LinearProblem
 
 RHS_KINDS = ("random", "ones", "gaussians")
@@ -32,7 +32,7 @@ def gaussian_sources(shape: Sequence[int], rng: np.random.Generator,
 
 
 class Poisson:
-    """``-div(k grad u) = f`` on the unit box with zero Dirichlet boundaries.
+    """``-div(k grad u) = f`` on the unit box, Dirichlet or Neumann sides, optional obstacles.
 
     The unknowns sit on a ``shape`` grid of interior points with spacing
     ``h = 1 / (max(shape) + 1)``; the discretisation is the 3/5/7-point stencil scaled by
@@ -48,6 +48,15 @@ class Poisson:
         ``f`` values on the grid.
     coefficient
         Optional positive cell coefficient ``k`` on the grid (harmonic-mean face values).
+    mask
+        Optional boolean array on the grid, True on solid cells: zero-flux walls on every
+        fluid-solid face; a solid cell's unknown is decoupled and its ``b`` (and ``u``) is 0.
+    bc
+        ``"dirichlet"`` (zero ``u``, default) or ``"neumann"`` (zero flux), one for every side
+        or per side ``(axis 0 low, axis 0 high, axis 1 low, ...)``. With no Dirichlet side the
+        system is singular (constants on the fluid are its null space); ``b`` is then made
+        consistent by removing its mean over the fluid cells, and ``u`` is defined up to a
+        constant.
     seed
         Seed of the random right-hand sides.
     dtype
@@ -64,7 +73,8 @@ class Poisson:
 
     def __init__(self, shape: int | Sequence[int], rhs: str | Any = "random",
                  coefficient: Any = None, seed: int | None = 0,
-                 dtype: Any = np.float64) -> None:
+                 dtype: Any = np.float64, *, mask: Any = None,
+                 bc: str | Sequence[str] = "dirichlet") -> None:
         shape = (int(shape),) if np.isscalar(shape) else tuple(int(s) for s in shape)
         if not 1 <= len(shape) <= 3 or min(shape) < 1:
             raise InvalidProblemError(f"shape must have 1-3 positive extents, got {shape}")
@@ -73,8 +83,16 @@ class Poisson:
         self.dtype = np.dtype(dtype)
         self.h = 1.0 / (max(shape) + 1.0)
         self.coefficient = None if coefficient is None else np.asarray(coefficient, self.dtype)
+        self.mask = None if mask is None else np.asarray(mask)
+        self.bc = normalize_bc(bc, len(shape))
         self.rhs_kind = rhs if isinstance(rhs, str) else "array"
-        self.b = self._make_rhs(rhs).astype(self.dtype)
+        b = self._make_rhs(rhs)
+        if self.mask is not None:
+            b[self.mask] = 0.0
+        if "dirichlet" not in self.bc:
+            fluid = np.ones(shape, bool) if self.mask is None else ~self.mask
+            b[fluid] -= b[fluid].mean()
+        self.b = b.astype(self.dtype)
 
     @property
     def grid_shape(self) -> tuple[int, ...]:
@@ -93,14 +111,15 @@ class Poisson:
             raise InvalidProblemError(
                 f"unknown rhs {rhs!r}; expected one of {RHS_KINDS} or an array of shape "
                 f"{self.shape}")
-        f = np.asarray(rhs, dtype=float)
+        f = np.array(rhs, dtype=float)
         if f.shape != self.shape:
             raise InvalidProblemError(f"rhs has shape {f.shape}, expected {self.shape}")
         return self.h**2 * f
 
     def operator(self) -> StencilOperator:
         """The matrix-free operator of this problem."""
-        return StencilOperator(self.shape, self.coefficient, self.dtype)
+        return StencilOperator(self.shape, self.coefficient, self.dtype, mask=self.mask,
+                               bc=self.bc)
 
     def to_linear_problem(self, matrix_free: bool = False) -> LinearProblem:
         """The discrete system: CSR matrix by default, stencil operator if ``matrix_free``."""
@@ -114,4 +133,6 @@ class Poisson:
 
     def __repr__(self) -> str:
         kind = "constant" if self.coefficient is None else "variable"
-        return f"Poisson(shape={self.shape}, rhs={self.rhs_kind!r}, {kind} coefficient)"
+        extra = "" if self.mask is None else f", {int(self.mask.sum())} solid cells"
+        return (f"Poisson(shape={self.shape}, rhs={self.rhs_kind!r}, {kind} coefficient, "
+                f"bc={self.bc}{extra})")

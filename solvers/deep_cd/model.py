@@ -1,0 +1,325 @@
+"""Networks of the deep conjugate-direction method: ``f(r) ~ A^-1 r`` on a structured grid.
+
+Every network here maps a batch of residuals ``(batch, 1, *grid)`` and the problem's
+:class:`GridStencil` to search directions of the same shape, in 2D or 3D:
+
+* :class:`MultigridNet` (the default): a linear learned V-cycle with the same few-channel
+  weights on every level, whose residuals use the problem's own operator rediscretised on
+  each level, so coefficients, obstacles and Neumann sides enter through the operator;
+* :class:`ReferenceNet`: the convolutional network of Kaneda et al. (2023), which sees only
+  the residual;
+* :class:`IdentityNet`: ``f(r) = r``, with which deep_cd is exactly CG (a baseline and a test).
+
+References
+----------
+A. Kaneda, O. Akar, J. Chen, V. A. Trevino Kala, D. Hyde, J. Teran, "A Deep Conjugate
+Direction Method for Iteratively Solving Linear Systems", ICML 2023, arXiv:2205.10763.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from sciml.errors import InvalidOptionError, InvalidProblemError
+from sciml.stencil import StencilOperator, harmonic_face_coefficients
+
+_CONV = {2: F.conv2d, 3: F.conv3d}
+_CONV_T = {2: F.conv_transpose2d, 3: F.conv_transpose3d}
+_POOL = {2: F.avg_pool2d, 3: F.avg_pool3d}
+
+
+def _check_ndim(ndim: int) -> int:
+    if ndim not in (2, 3):
+        raise InvalidOptionError(f"deep_cd networks work on 2-D or 3-D grids, got ndim={ndim}")
+    return ndim
+
+
+class GridStencil:
+    """The operator of a structured-grid problem as torch tensors, with its coarse levels.
+
+    The operator is the integer-scaled ``-div(k grad u)`` of
+    :class:`~sciml.stencil.StencilOperator`: face coefficients per axis (0 on walls and on
+    Neumann sides) and the diagonal they sum to. :attr:`coarse` rediscretises it on the grid
+    of ``ceil(n / 2)`` cells per axis: a coarse face takes the mean of the fine faces it
+    covers, so walls and coefficient jumps survive coarsening.
+
+    Parameters
+    ----------
+    faces
+        One tensor per axis of shape ``(1, 1, *grid)`` with one more entry along that axis
+        (face ``i`` lies between cells ``i - 1`` and ``i``).
+    """
+
+    def __init__(self, faces: list[torch.Tensor]) -> None:
+        self.faces = faces
+        self.ndim = len(faces)
+        shape = list(faces[0].shape[2:])
+        shape[0] -= 1
+        self.grid_shape = tuple(shape)
+        #: all faces 1 (the Dirichlet box): scalar diagonal, no face products in apply
+        self.uniform = all(bool((w == 1).all()) for w in faces)
+        if self.uniform:
+            self.diag: torch.Tensor | float = 2.0 * self.ndim
+            self.inv_diag: torch.Tensor | float = 1.0 / self.diag
+            self.inner: list[torch.Tensor | None] = [None] * self.ndim
+        else:
+            diag = torch.zeros((1, 1, *self.grid_shape), dtype=faces[0].dtype,
+                               device=faces[0].device)
+            for ax, w in enumerate(faces):
+                n = self.grid_shape[ax]
+                diag = diag + w.narrow(ax + 2, 0, n) + w.narrow(ax + 2, 1, n)
+            self.diag = diag
+            # a cell without open faces (inside an obstacle) is left alone by the smoothers
+            self.inv_diag = torch.where(diag > 0, 1.0 / diag.clamp_min(1e-30), 0.0)
+            self.inner = [w.narrow(ax + 2, 1, self.grid_shape[ax] - 1)
+                          for ax, w in enumerate(faces)]
+        self._coarse: GridStencil | None = None
+
+    @classmethod
+    def from_operator(cls, op: StencilOperator | None, grid_shape: tuple[int, ...],
+                      dtype: torch.dtype = torch.float32, device: Any = "cpu") -> "GridStencil":
+        """Build from a :class:`~sciml.stencil.StencilOperator`, or the constant-coefficient
+        Dirichlet operator on ``grid_shape`` when ``op`` is None."""
+        ndim = _check_ndim(len(grid_shape))
+        if op is not None and op.faces is not None:
+            faces = [np.asarray(w) for w in op.faces]
+        else:
+            ones = np.ones(grid_shape)
+            faces = [harmonic_face_coefficients(ones, ax) for ax in range(ndim)]
+        return cls([torch.as_tensor(w, dtype=dtype, device=device)[None, None]
+                    for w in faces])
+
+    @property
+    def coarse(self) -> "GridStencil | None":
+        """The operator on the next coarser grid (None when the grid is a single cell)."""
+        if self._coarse is None and max(self.grid_shape) > 1:
+            faces = []
+            for ax, w in enumerate(self.faces):
+                n = self.grid_shape[ax]
+                index = torch.tensor([min(2 * i, n) for i in range((n + 1) // 2 + 1)],
+                                     device=w.device)
+                w = w.index_select(ax + 2, index)
+                kernel = [1 if a == ax else 2 for a in range(self.ndim)]
+                faces.append(_POOL[self.ndim](w, kernel, stride=kernel, ceil_mode=True))
+            self._coarse = GridStencil(faces)
+        return self._coarse
+
+    def apply(self, u: torch.Tensor) -> torch.Tensor:
+        """``A u`` channel by channel for ``u`` of shape ``(batch, channels, *grid)``."""
+        y = self.diag * u
+        for ax in range(self.ndim):
+            dim, n = ax + 2, self.grid_shape[ax]
+            if n < 2:
+                continue
+            lo, hi = u.narrow(dim, 0, n - 1), u.narrow(dim, 1, n - 1)
+            w = self.inner[ax]
+            y.narrow(dim, 1, n - 1).sub_(lo if w is None else w * lo)
+            y.narrow(dim, 0, n - 1).sub_(hi if w is None else w * hi)
+        return y
+
+    def to(self, dtype: torch.dtype) -> "GridStencil":
+        """The same operator in another floating dtype (coarse levels rebuilt on demand)."""
+        return GridStencil([w.to(dtype) for w in self.faces])
+
+
+def _memory_format(ndim: int) -> torch.memory_format:
+    return torch.channels_last_3d if ndim == 3 else torch.channels_last
+
+
+#: grids at least this large are convolved by oneDNN directly during inference on the CPU
+_ONEDNN_MIN_SIZE = 16**3
+
+
+def _conv(x: torch.Tensor, weight: torch.Tensor, stride: int = 1,
+          padding: int = 1) -> torch.Tensor:
+    """A bias-free convolution; at inference on mid-size and large CPU grids it calls oneDNN
+    directly, because torch's heuristic picks its ~10x slower reference kernel for some of
+    them (e.g. 2 channels at 64^3)."""
+    d = x.dim() - 2
+    if (x.device.type == "cpu" and not torch.is_grad_enabled() and torch.backends.mkldnn.is_available()
+            and x[0, 0].numel() >= _ONEDNN_MIN_SIZE):
+        return torch.mkldnn_convolution(x, weight, None, [padding] * d, [stride] * d, [1] * d, 1)
+    return _CONV[d](x, weight, stride=stride, padding=padding)
+
+
+class MultigridNet(nn.Module):
+    """A linear learned V-cycle with the same weights on every level (the default network).
+
+    On a level with input ``f`` (``channels`` fields) and operator ``A`` (the problem's own,
+    rediscretised, applied to each channel) with diagonal ``D``::
+
+        u = D^-1 S1 f                          # learned pre-smoother (3^d convolution)
+        u = u + P V(R (f - A u))               # stride-2 4^d restriction, recursion,
+                                               # transposed-convolution prolongation
+        u = u + D^-1 S2 (f - A u)              # learned post-smoother
+
+    down to a single cell; a ``1^d`` lift takes the residual to ``channels`` fields and a
+    ``1^d`` projection returns one. No bias and no activation: the network is a linear map.
+
+    Parameters
+    ----------
+    ndim
+        2 or 3.
+    channels
+        Fields carried through the cycle (the pilot used 2-4).
+    omega
+        Damping of the Jacobi smoother the network starts as.
+    seed
+        Seed of the small random weights that break the symmetry between channels.
+
+    Notes
+    -----
+    Initialised as geometric multigrid: channel 0 runs a cell-centred V(1,1) cycle with damped
+    Jacobi, trilinear prolongation and ``R = 2^(2-d) P^T`` (the integer-scaled coarse operator
+    needs ``4x`` the averaged residual); the other channels start near zero. Because the weights
+    are shared across levels and the operator enters through ``A`` and ``D``, the same weights
+    run on any grid size (odd sizes coarsen to ``ceil(n / 2)``), boundary kind, coefficient or
+    obstacle. This replaces the paper's network as default; see :class:`ReferenceNet`.
+    """
+
+    def __init__(self, ndim: int = 3, channels: int = 4, omega: float = 2.0 / 3.0,
+                 seed: int = 0) -> None:
+        super().__init__()
+        self.ndim = _check_ndim(ndim)
+        self.channels = channels
+        c, d = channels, ndim
+        self.lift = nn.Parameter(torch.zeros((c, 1) + (1,) * d))
+        self.pre = nn.Parameter(torch.zeros((c, c) + (3,) * d))
+        self.post = nn.Parameter(torch.zeros((c, c) + (3,) * d))
+        self.restrict = nn.Parameter(torch.zeros((c, c) + (4,) * d))
+        self.prolong = nn.Parameter(torch.zeros((c, c) + (4,) * d))
+        self.project = nn.Parameter(torch.zeros((1, c) + (1,) * d))
+        self.reset_to_multigrid(omega, seed)
+
+    @torch.no_grad()
+    def reset_to_multigrid(self, omega: float = 2.0 / 3.0, seed: int = 0) -> None:
+        """Set the weights to geometric multigrid in channel 0 plus small noise elsewhere."""
+        d = self.ndim
+        gen = torch.Generator().manual_seed(seed)
+        for p in self.parameters():
+            p.copy_(1e-2 * torch.randn(p.shape, generator=gen))
+        centre = (0, 0) + (1,) * d
+        taps = torch.tensor([0.25, 0.75, 0.75, 0.25])
+        kernel = taps
+        for _ in range(d - 1):
+            kernel = kernel[..., None] * taps
+        for p in (self.pre, self.post):
+            p[0, 0].zero_()
+            p[centre] = omega
+        self.prolong[0, 0] = kernel
+        self.restrict[0, 0] = kernel * 2.0 ** (2 - d)
+        self.lift[0] = 1.0
+        self.project[0, 0] = 1.0
+
+    def forward(self, r: torch.Tensor, grid: GridStencil) -> torch.Tensor:
+        """Search directions for residuals ``r`` of shape ``(batch, 1, *grid)``."""
+        # the 1^d lift and projection as broadcasts: torch's 1^d convolutions are slow on CPU
+        f = (r * self.lift.view(1, -1, *(1,) * self.ndim)).contiguous(
+            memory_format=_memory_format(self.ndim))
+        u = self._cycle(f, grid)
+        return (u * self.project.view(1, -1, *(1,) * self.ndim)).sum(dim=1, keepdim=True)
+
+    def _cycle(self, f: torch.Tensor, grid: GridStencil) -> torch.Tensor:
+        d = self.ndim
+        u = grid.inv_diag * _conv(f, self.pre)
+        coarse = grid.coarse
+        if coarse is not None:
+            residual = f - grid.apply(u)
+            odd = [n % 2 for n in reversed(grid.grid_shape)]
+            if any(odd):  # one more zero cell at the high end: ceil(n / 2) coarse cells
+                residual = F.pad(residual, [p for extra in odd for p in (0, extra)])
+            fc = _conv(residual, self.restrict, stride=2)
+            uc = self._cycle(fc.contiguous(memory_format=_memory_format(d)), coarse)
+            up = _CONV_T[d](uc, self.prolong, stride=2, padding=1)
+            u = u + up[(...,) + tuple(slice(0, n) for n in grid.grid_shape)]
+        return u + grid.inv_diag * _conv(f - grid.apply(u), self.post)
+
+
+class ReferenceNet(nn.Module):
+    """The network of Kaneda et al. (2023): 3^d convolutions, ReLU, skips, one coarse level.
+
+    ``c0`` = linear convolution 1 -> ``channels``; on the fine grid ``a = relu(conv(c0))``
+    followed by ``fine_pairs`` residual pairs and ``b = relu(conv(a))``; ``2^d`` average pool
+    of ``b``, ``coarse_pairs`` residual pairs; nearest upsampling plus ``b``, ``up_pairs``
+    residual pairs; a ``1^d`` linear convolution to one channel. A residual pair is
+    ``t = relu(conv(a)); a = relu(conv(t)) + a``. All convolutions have a bias.
+
+    The defaults give the paper's 64^3 model (15 convolutions, 97,457 parameters in 3D);
+    ``fine_pairs=2, coarse_pairs=5, up_pairs=3`` give its 128^3 model (152,881).
+
+    Notes
+    -----
+    It sees the residual only, not the operator, so it is tied to the operator it was trained
+    on; odd sizes pool with a partial last window and upsample back to the fine size.
+    """
+
+    def __init__(self, ndim: int = 3, channels: int = 16, fine_pairs: int = 1,
+                 coarse_pairs: int = 3, up_pairs: int = 2) -> None:
+        super().__init__()
+        self.ndim = _check_ndim(ndim)
+        conv = nn.Conv3d if ndim == 3 else nn.Conv2d
+
+        def convs(count: int) -> nn.ModuleList:
+            return nn.ModuleList(conv(channels, channels, 3, padding=1) for _ in range(count))
+
+        self.first = conv(1, channels, 3, padding=1)
+        self.fine = convs(2 * fine_pairs + 2)
+        self.coarse = convs(2 * coarse_pairs)
+        self.up = convs(2 * up_pairs)
+        self.last = conv(channels, 1, 1)
+
+    @staticmethod
+    def _pairs(a: torch.Tensor, layers: nn.ModuleList) -> torch.Tensor:
+        for i in range(0, len(layers), 2):
+            a = F.relu(layers[i + 1](F.relu(layers[i](a)))) + a
+        return a
+
+    def forward(self, r: torch.Tensor, grid: GridStencil | None = None) -> torch.Tensor:
+        """Search directions for residuals ``r`` of shape ``(batch, 1, *grid)``."""
+        a = F.relu(self.fine[0](self.first(r)))
+        a = self._pairs(a, self.fine[1:-1])
+        b = F.relu(self.fine[-1](a))
+        a = self._pairs(_POOL[self.ndim](b, 2, ceil_mode=True), self.coarse)
+        a = F.interpolate(a, size=b.shape[2:], mode="nearest") + b
+        return self.last(self._pairs(a, self.up))
+
+
+class IdentityNet(nn.Module):
+    """``f(r) = r``: deep_cd with this network is conjugate gradients, step for step."""
+
+    def __init__(self, ndim: int = 3) -> None:
+        super().__init__()
+        self.ndim = _check_ndim(ndim)
+
+    def forward(self, r: torch.Tensor, grid: GridStencil | None = None) -> torch.Tensor:
+        """Return ``r`` unchanged."""
+        return r
+
+
+NETWORKS: dict[str, type[nn.Module]] = {
+    "multigrid": MultigridNet, "reference": ReferenceNet, "identity": IdentityNet}
+
+
+def build_network(config: dict[str, Any]) -> nn.Module:
+    """Rebuild a network from its plain-data ``config`` (``{"kind": ..., **kwargs}``)."""
+    options = dict(config)
+    kind = options.pop("kind", None)
+    if kind not in NETWORKS:
+        raise InvalidOptionError(
+            f"unknown deep_cd network kind {kind!r}; expected one of {sorted(NETWORKS)}")
+    try:
+        return NETWORKS[kind](**options)
+    except TypeError as exc:
+        raise InvalidOptionError(f"bad options for the {kind!r} network: {exc}") from exc
+
+
+def stencil_name(ndim: int) -> str:
+    """The finite-difference stencil of the Poisson operator in ``ndim`` dimensions."""
+    if not 1 <= ndim <= 3:
+        raise InvalidProblemError(f"no stencil for {ndim} dimensions")
+    return f"{2 * ndim + 1}-point"

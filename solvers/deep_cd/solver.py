@@ -1,0 +1,294 @@
+"""``deep_cd``: the deep conjugate-direction method (Kaneda et al., ICML 2023), safeguarded."""
+
+from __future__ import annotations
+
+from collections import deque
+from pathlib import Path
+from typing import Any, Callable, ClassVar
+
+import numpy as np
+import scipy.sparse as sp
+
+from sciml.backend import to_numpy, torch_device
+from sciml.errors import InvalidOptionError, InvalidProblemError, ModelMismatchError
+from sciml.problems.linear import LinearProblem
+from sciml.solver import IterationResult, LearnedSolver, LinearSolver
+from sciml.stencil import StencilOperator
+
+WEIGHTS_DIR = Path(__file__).with_name("weights")
+
+
+class _Setup:
+    """What :meth:`DeepCD.setup` prepares once per system."""
+
+    def __init__(self, model: Any, grid: Any, device: Any, lam_max: float | None,
+                 solid: np.ndarray | None, singular: bool) -> None:
+        self.model = model
+        self.grid = grid
+        self.device = device
+        self.lam_max = lam_max
+        self.solid = solid
+        self.fluid = None if solid is None else ~solid
+        self.singular = singular
+
+
+class DeepCD(LinearSolver, LearnedSolver):
+    """Deep conjugate-direction method: a network proposes each search direction.
+
+    Options (besides the shared ``rtol, atol, maxiter, x0, callback``):
+
+    ``model``
+        A :class:`~sciml.model.TrainedModel`, a path to one, or None for the shipped
+        multigrid network (``weights/multigrid_3d.pt``, 3D; ``weights/multigrid_2d.pt`` is
+        chosen for 2D problems when present).
+    ``k``
+        Number of previous directions each new one is A-orthogonalised against (2).
+    ``safeguard``
+        Replace a network direction by the CG direction when it is non-finite, not a
+        descent direction, or stalls (True).
+    ``max_fallbacks``
+        After this many consecutive fallback steps the network is no longer called (3).
+    ``device``
+        Torch device of the network (default: CUDA when available, else CPU).
+
+    Notes
+    -----
+    The method of Kaneda et al. (2023), for SPD (or consistent positive semi-definite)
+    systems on a structured grid:
+
+    1. ``r = b - A x0``.
+    2. ``q = f(r / ||r||)``, the network applied to the normalised residual.
+    3. A-orthogonalise ``q`` against the last ``k`` directions: ``q -= (q.Ap_j / p_j.Ap_j)
+       p_j``.
+    4. ``alpha = q.r / q.Aq``; ``x += alpha q``; ``r = b - A x`` (the true residual).
+    5. Stop by the shared rule ``||r|| <= max(rtol ||b||, atol)``; else go to 2.
+
+    With ``f`` = identity, step 3 turns ``r`` into the CG direction, so the iterates are
+    CG's. Where we differ from the paper:
+
+    * Safeguard (the paper has none, and no convergence guarantee): a direction that is NaN
+      or Inf, has ``q.r <= 0`` (not a descent direction), or *stalls* -- lowers the energy
+      error by less than ``||r||^2 / lambda`` with ``lambda`` a Gershgorin bound of the
+      largest eigenvalue, the least a steepest-descent step achieves -- is replaced by ``r``
+      (so the step is the CG step). Every accepted step therefore does at least as well as
+      steepest descent's guaranteed decrease, and the method converges on any SPD system.
+    * The default network is a learned multigrid V-cycle
+      (:class:`~solvers.deep_cd.model.MultigridNet`) that reads the problem's operator; the
+      paper's network is :class:`~solvers.deep_cd.model.ReferenceNet` (``model=`` its
+      weights).
+    * Singular pure-Neumann systems: directions are kept free of the constant null space.
+      Solid cells (identity rows) get the exact direction ``r`` there.
+
+    ``sol.iterations`` counts directions; ``sol.info`` holds ``network_calls``,
+    ``fallbacks`` (and ``fallbacks_non_finite``, ``fallbacks_non_descent``,
+    ``fallbacks_stall``), ``network_disabled_at`` and ``network_seconds``.
+
+    References
+    ----------
+    A. Kaneda, O. Akar, J. Chen, V. A. Trevino Kala, D. Hyde, J. Teran, "A Deep Conjugate
+    Direction Method for Iteratively Solving Linear Systems", ICML 2023, arXiv:2205.10763.
+
+    Examples
+    --------
+    >>> import sciml
+    >>> prob = sciml.problems.Poisson(shape=(24, 24, 24), rhs="gaussians")
+    >>> sol = sciml.solve(prob, method="deep_cd", rtol=1e-6)
+    >>> bool(sol.converged), sol.iterations < 15
+    (True, True)
+    """
+
+    name = "deep_cd"
+    description = ("Deep conjugate-direction method (Kaneda et al. 2023), learned multigrid "
+                   "network, safeguarded")
+    defaults: ClassVar[dict[str, Any]] = {"model": None, "k": 2, "safeguard": True,
+                                          "max_fallbacks": 3, "device": None}
+    prefers_matrix_free = True
+    default_weights = str(WEIGHTS_DIR / "multigrid_3d.pt")
+
+    # -- LearnedSolver face -----------------------------------------------------------------
+    @classmethod
+    def build_network(cls, config: dict[str, Any]) -> Any:
+        from .model import build_network  # noqa: PLC0415
+
+        return build_network(config)
+
+    @classmethod
+    def train(cls, data: Any = None, **options: Any) -> Any:
+        """Train a network (see :func:`solvers.deep_cd.train.train`); ``data`` unused or an
+        HDF5 file of training vectors from :mod:`data_gen.deep_cd`."""
+        from .train import train  # noqa: PLC0415
+
+        return train(data=data, **options)
+
+    @classmethod
+    def load_model(cls, model: Any = None, ndim: int = 3) -> Any:
+        """Resolve ``model=``; the default weights are those for ``ndim`` dimensions."""
+        if model is None:
+            path = WEIGHTS_DIR / f"multigrid_{ndim}d.pt"
+            if not path.exists():
+                raise InvalidOptionError(
+                    f"deep_cd ships weights for 3-D grids only, not for {ndim}-D; pass "
+                    f"model=<path or TrainedModel> (train one with sciml.train('deep_cd', "
+                    f"shape=...))")
+            model = str(path)
+        return super().load_model(model)
+
+    # -- LinearSolver face ------------------------------------------------------------------
+    def setup(self, lp: LinearProblem, *, model: Any = None, k: int = 2,
+              safeguard: bool = True, max_fallbacks: int = 3, device: Any = None) -> _Setup:
+        import torch  # noqa: PLC0415
+
+        from .model import GridStencil, stencil_name  # noqa: PLC0415
+
+        if lp.grid_shape is None:
+            raise InvalidProblemError(
+                "deep_cd needs a structured grid: its network works on the residual as an "
+                "image; give the problem a grid shape (LinearProblem(..., grid_shape=...) or "
+                "a PDE problem such as sciml.problems.Poisson)")
+        if not isinstance(k, (int, np.integer)) or k < 0:
+            raise InvalidOptionError(f"k must be an integer >= 0, got {k!r}")
+        if not isinstance(max_fallbacks, (int, np.integer)) or max_fallbacks < 1:
+            raise InvalidOptionError(f"max_fallbacks must be an integer >= 1, got "
+                                     f"{max_fallbacks!r}")
+        ndim = len(lp.grid_shape)
+        trained = self.load_model(model, ndim)
+        net_ndim = trained.config.get("ndim", getattr(trained.network, "ndim", None))
+        if net_ndim != ndim:
+            raise ModelMismatchError(
+                f"the deep_cd model was trained for {net_ndim}-D grids "
+                f"({stencil_name(net_ndim) if net_ndim in (1, 2, 3) else '?'} stencil), but "
+                f"the problem is {ndim}-D ({stencil_name(ndim)} stencil), grid "
+                f"{lp.grid_shape}")
+        op = lp.A if isinstance(lp.A, StencilOperator) else None
+        if op is not None and op.grid_shape != lp.grid_shape:
+            raise InvalidProblemError(
+                f"the operator's grid {op.grid_shape} differs from grid_shape {lp.grid_shape}")
+        dev = torch_device(device)
+        network = trained.network.to(dev).eval()
+        grid = GridStencil.from_operator(op, lp.grid_shape, torch.float32, dev)
+        solid = None if op is None or op.mask is None else to_numpy(op.mask).reshape(-1)
+        return _Setup(network, grid, dev, _eigenvalue_bound(lp.A) if safeguard else None,
+                      solid, bool(op is not None and op.singular))
+
+    def iterate(self, lp: LinearProblem, state: _Setup, *, rtol: float, atol: float,
+                maxiter: int | None, callback: Callable[[Any], None] | None,
+                model: Any = None, k: int = 2, safeguard: bool = True, max_fallbacks: int = 3,
+                device: Any = None) -> IterationResult:
+        return deep_conjugate_directions(
+            lp, state, rtol=rtol, atol=atol, maxiter=maxiter, callback=callback, k=k,
+            safeguard=safeguard, max_fallbacks=max_fallbacks)
+
+
+def _eigenvalue_bound(A: Any) -> float | None:
+    """A Gershgorin upper bound of the largest eigenvalue (None for a LinearOperator)."""
+    if isinstance(A, StencilOperator):
+        return 4.0 * A.ndim if A.diag is None else 2.0 * float(to_numpy(A.diag).max())
+    if sp.issparse(A):
+        return float(abs(A).sum(axis=1).max())
+    if isinstance(A, np.ndarray):
+        return float(np.abs(A).sum(axis=1).max())
+    return None
+
+
+def deep_conjugate_directions(lp: LinearProblem, state: _Setup, *, rtol: float, atol: float,
+                              maxiter: int | None, callback: Callable[[Any], None] | None,
+                              k: int, safeguard: bool, max_fallbacks: int) -> IterationResult:
+    """The DCDM iteration of :class:`DeepCD` (Notes there), returning an IterationResult."""
+    import time  # noqa: PLC0415
+
+    import torch  # noqa: PLC0415
+
+    A, b = lp.A, lp.b
+    n = b.shape[0]
+    maxiter = 10 * n if maxiter is None else maxiter
+    x = np.zeros_like(b) if lp.x0 is None else lp.x0.astype(b.dtype, copy=True)
+    r = b - A @ x if lp.x0 is not None else b.copy()
+    rnorm = float(np.linalg.norm(r))
+    threshold = max(rtol * float(np.linalg.norm(b)), atol)
+    history = [rnorm]
+    previous: deque[tuple[np.ndarray, np.ndarray, float]] = deque(maxlen=k)
+    fallbacks = {"non_finite": 0, "non_descent": 0, "stall": 0}
+    calls, streak, disabled_at, net_seconds = 0, 0, None, 0.0
+    shape = (1, 1, *lp.grid_shape)
+
+    def network(residual: np.ndarray) -> np.ndarray:
+        nonlocal calls, net_seconds
+        start = time.perf_counter()
+        scaled = (residual / float(np.linalg.norm(residual))).astype(np.float32)
+        with torch.inference_mode():
+            out = state.model(torch.from_numpy(scaled).reshape(shape).to(state.device),
+                              state.grid)
+        calls += 1
+        net_seconds += time.perf_counter() - start
+        return out.reshape(-1).cpu().numpy().astype(b.dtype)
+
+    def conjugate(q: np.ndarray, residual: np.ndarray) -> np.ndarray:
+        if state.solid is not None:
+            q[state.solid] = residual[state.solid]  # identity rows: the exact direction
+        if state.singular:
+            fluid = slice(None) if state.fluid is None else state.fluid
+            q[fluid] -= q[fluid].mean()
+        for p, ap, pap in previous:
+            q -= (float(q @ ap) / pap) * p
+        return q
+
+    reason = f"maxiter ({maxiter}) reached"
+    iterations = 0
+    if rnorm <= threshold:
+        return IterationResult(x, 0, history, "converged", _info(calls, fallbacks, None, 0.0))
+    for iterations in range(1, maxiter + 1):
+        use_net = disabled_at is None
+        why = None
+        if use_net:
+            q = network(r)
+            if not np.all(np.isfinite(q)):
+                why = "non_finite"
+            else:
+                q = conjugate(q, r)
+                aq = A @ q
+                qr, qaq = float(q @ r), float(q @ aq)
+                if safeguard and not (qr > 0.0 and qaq > 0.0):
+                    why = "non_descent"
+                elif safeguard and state.lam_max is not None and (
+                        qr * qr / qaq < rnorm * rnorm / state.lam_max):
+                    why = "stall"
+            if why is not None and not safeguard:
+                reason = f"the network gave a {why.replace('_', '-')} direction at iteration " \
+                         f"{iterations} (safeguard=False)"
+                iterations -= 1
+                break
+        if why is not None or not use_net:
+            if why is not None:
+                fallbacks[why] += 1
+                streak += 1
+                if streak >= max_fallbacks:
+                    disabled_at = iterations
+            q = conjugate(r.copy(), r)
+            aq = A @ q
+            qr, qaq = float(q @ r), float(q @ aq)
+        else:
+            streak = 0
+        if not qaq > 0.0:
+            reason = (f"breakdown: p.Ap = {qaq:.3e} <= 0 at iteration {iterations} (A is not "
+                      "symmetric positive definite, or the iteration broke down)")
+            iterations -= 1
+            break
+        x += (qr / qaq) * q
+        r = b - A @ x
+        rnorm = float(np.linalg.norm(r))
+        history.append(rnorm)
+        previous.append((q, aq, qaq))
+        if callback is not None:
+            callback(x)
+        if rnorm <= threshold:
+            reason = "converged"
+            break
+    return IterationResult(x, iterations, history, reason,
+                           _info(calls, fallbacks, disabled_at, net_seconds))
+
+
+def _info(calls: int, fallbacks: dict[str, int], disabled_at: int | None,
+          seconds: float) -> dict[str, Any]:
+    return {"network_calls": calls, "fallbacks": sum(fallbacks.values()),
+            **{f"fallbacks_{why}": count for why, count in fallbacks.items()},
+            "network_disabled_at": disabled_at, "network_seconds": seconds}
