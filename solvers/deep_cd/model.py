@@ -26,7 +26,8 @@ import torch.nn.functional as F
 from torch import nn
 
 from sciml.errors import InvalidOptionError, InvalidProblemError
-from sciml.stencil import StencilOperator, harmonic_face_coefficients
+from sciml.backend import to_numpy
+from sciml.stencil import StencilOperator, face_coefficients
 
 _CONV = {2: F.conv2d, 3: F.conv3d}
 _CONV_T = {2: F.conv_transpose2d, 3: F.conv_transpose3d}
@@ -85,12 +86,12 @@ class GridStencil:
                       dtype: torch.dtype = torch.float32, device: Any = "cpu") -> "GridStencil":
         """Build from a :class:`~sciml.stencil.StencilOperator`, or the constant-coefficient
         Dirichlet operator on ``grid_shape`` when ``op`` is None."""
-        ndim = _check_ndim(len(grid_shape))
-        if op is not None and op.faces is not None:
-            faces = [np.asarray(w) for w in op.faces]
+        _check_ndim(len(grid_shape))
+        if op is None or op.constant:
+            faces = face_coefficients(np.ones(grid_shape))
         else:
-            ones = np.ones(grid_shape)
-            faces = [harmonic_face_coefficients(ones, ax) for ax in range(ndim)]
+            k = np.ones(grid_shape) if op.coefficient is None else to_numpy(op.coefficient)
+            faces = face_coefficients(k, None if op.mask is None else to_numpy(op.mask), op.bc)
         return cls([torch.as_tensor(w, dtype=dtype, device=device)[None, None]
                     for w in faces])
 
@@ -141,8 +142,8 @@ def _conv(x: torch.Tensor, weight: torch.Tensor, stride: int = 1,
     directly, because torch's heuristic picks its ~10x slower reference kernel for some of
     them (e.g. 2 channels at 64^3)."""
     d = x.dim() - 2
-    if (x.device.type == "cpu" and not torch.is_grad_enabled() and torch.backends.mkldnn.is_available()
-            and x[0, 0].numel() >= _ONEDNN_MIN_SIZE):
+    if (x.device.type == "cpu" and not torch.is_grad_enabled()
+            and torch.backends.mkldnn.is_available() and x[0, 0].numel() >= _ONEDNN_MIN_SIZE):
         return torch.mkldnn_convolution(x, weight, None, [padding] * d, [stride] * d, [1] * d, 1)
     return _CONV[d](x, weight, stride=stride, padding=padding)
 

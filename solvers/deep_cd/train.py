@@ -143,7 +143,7 @@ def train(data: Any = None, *, shape: Sequence[int] = (32, 32, 32),
     provenance = {"command": command or "", "seed": seed, "data": data_info,
                   "optimizer": {"name": "adam", "lr": lr, "schedule": "cosine",
                                 "batch_size": batch_size, "epochs": epochs},
-                  "train_seconds": report.seconds, "torch": torch.__version__}
+                  "train_seconds": report.seconds, "torch": str(torch.__version__)}
     metrics = {"val_dcdm_loss": report.best_metric, "best_epoch": report.best_epoch,
                "history": [{k: float(v) for k, v in h.items()} for h in report.history]}
     return TrainedModel("deep_cd", net, config, provenance=provenance, metrics=metrics)

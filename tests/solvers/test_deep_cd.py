@@ -1,0 +1,233 @@
+"""deep_cd: the deep conjugate-direction solver, its operators, networks and safeguard."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+
+torch = pytest.importorskip("torch")
+
+import sciml  # noqa: E402
+from sciml.errors import InvalidProblemError, ModelMismatchError  # noqa: E402
+from sciml.model import TrainedModel  # noqa: E402
+from sciml.problems import LinearProblem, Poisson  # noqa: E402
+from sciml.stencil import StencilOperator  # noqa: E402
+from solvers.deep_cd.model import GridStencil, MultigridNet, ReferenceNet  # noqa: E402
+from solvers.deep_cd.solver import DeepCD  # noqa: E402
+from solvers.deep_cd.train import DCDMLoss, smoothed_noise, train  # noqa: E402
+
+torch.set_num_threads(1)
+
+
+def _model(network: torch.nn.Module, **config: object) -> TrainedModel:
+    return TrainedModel("deep_cd", network, {"ndim": 3, **config})
+
+
+def _identity(ndim: int = 3) -> TrainedModel:
+    from solvers.deep_cd.model import IdentityNet
+
+    return TrainedModel("deep_cd", IdentityNet(ndim), {"kind": "identity", "ndim": ndim})
+
+
+def _multigrid(ndim: int = 3, channels: int = 2) -> TrainedModel:
+    return TrainedModel("deep_cd", MultigridNet(ndim, channels),
+                        {"kind": "multigrid", "ndim": ndim, "channels": channels})
+
+
+def _true_relres(prob: Poisson, sol: sciml.Solution) -> float:
+    A = prob.operator().to_csr()
+    return float(np.linalg.norm(prob.b.ravel() - A @ sol.x.ravel()) / np.linalg.norm(prob.b))
+
+
+def _obstacle(shape: tuple[int, ...]) -> np.ndarray:
+    grids = np.meshgrid(*[np.arange(n) + 0.5 for n in shape], indexing="ij")
+    r2 = sum((g - n / 2) ** 2 for g, n in zip(grids, shape))
+    return r2 < (min(shape) / 4) ** 2
+
+
+@pytest.mark.parametrize("shape", [(7, 6), (6, 5, 4)])
+def test_mask_and_neumann_operator_equals_csr_and_is_symmetric(shape):
+    rng = np.random.default_rng(0)
+    mask = _obstacle(shape)
+    bc = ["neumann", "dirichlet"] * len(shape)
+    op = StencilOperator(shape, coefficient=rng.uniform(0.5, 2, shape), mask=mask, bc=bc)
+    A = op.to_csr()
+    x = rng.standard_normal(op.shape[0])
+    assert np.allclose(op @ x, A @ x, atol=1e-13)
+    assert abs(A - A.T).max() == 0
+    solid = np.flatnonzero(mask)
+    assert np.all(A[solid][:, solid].toarray() == np.eye(len(solid)))  # identity rows
+    assert A[solid].nnz == len(solid)  # ... decoupled from the fluid
+
+
+def test_pure_neumann_poisson_is_consistent_and_singular_on_fluid():
+    shape = (8, 8, 8)
+    mask = _obstacle(shape)
+    prob = Poisson(shape, rhs="gaussians", mask=mask, bc="neumann")
+    op = prob.operator()
+    assert op.singular
+    fluid = ~mask
+    assert abs(prob.b[fluid].sum()) < 1e-12 and np.all(prob.b[mask] == 0)
+    assert np.abs(op @ fluid.ravel().astype(float)).max() < 1e-12  # constants: null space
+    sol = sciml.solve(prob, method="deep_cd", model=_multigrid(), rtol=1e-8)
+    assert sol.converged and _true_relres(prob, sol) <= 1e-8
+
+
+def test_identity_network_reproduces_cg():
+    prob = Poisson((12, 10, 9), rhs="random", seed=3)
+    cg = sciml.solve(prob, method="cg", rtol=1e-10)
+    dcd = sciml.solve(prob, method="deep_cd", model=_identity(), rtol=1e-10)
+    assert dcd.iterations == cg.iterations
+    np.testing.assert_allclose(dcd.residuals, cg.residuals, rtol=1e-6)
+    np.testing.assert_allclose(dcd.x, cg.x, rtol=0, atol=1e-9 * np.abs(cg.x).max())
+    assert dcd.info["network_calls"] == dcd.iterations and dcd.info["fallbacks"] == 0
+
+
+class _Constant(torch.nn.Module):
+    """A deliberately broken network: returns ``value`` everywhere (NaN, 0, ...)."""
+
+    def __init__(self, value: float) -> None:
+        super().__init__()
+        self.value = value
+        self.ndim = 3
+
+    def forward(self, r: torch.Tensor, grid: object = None) -> torch.Tensor:
+        return torch.full_like(r, self.value)
+
+
+class _Negated(torch.nn.Module):
+    """An ascent direction: -r."""
+
+    ndim = 3
+
+    def forward(self, r: torch.Tensor, grid: object = None) -> torch.Tensor:
+        return -r
+
+
+class _Rough(torch.nn.Module):
+    """A descent direction swamped by the roughest mode: ``r`` plus a checkerboard
+    orthogonal to it, so ``q.r = r.r`` but the step barely lowers the error."""
+
+    ndim = 3
+
+    def forward(self, r: torch.Tensor, grid: object = None) -> torch.Tensor:
+        index = torch.meshgrid(*[torch.arange(n) for n in r.shape[2:]], indexing="ij")
+        checker = (-1.0) ** sum(index).to(r.dtype)
+        checker = checker - (checker * r).sum() / (r * r).sum() * r
+        return r + checker
+
+
+@pytest.mark.parametrize("network, reason", [(_Constant(float("nan")), "fallbacks_non_finite"),
+                                             (_Negated(), "fallbacks_non_descent"),
+                                             (_Rough(), "fallbacks_stall")])
+def test_safeguard_converges_with_a_bad_network_like_cg(network, reason):
+    prob = Poisson((10, 10, 10), rhs="random", seed=1)
+    cg = sciml.solve(prob, method="cg", rtol=1e-8)
+    sol = sciml.solve(prob, method="deep_cd", model=_model(network), rtol=1e-8)
+    assert sol.converged and np.all(np.isfinite(sol.x))
+    assert _true_relres(prob, sol) <= 1e-8
+    assert sol.info[reason] >= 1 and sol.info["network_disabled_at"] == 3
+    assert sol.info["network_calls"] == 3
+    assert sol.iterations <= cg.iterations + 3
+
+
+def test_without_safeguard_a_nan_network_stops_and_reports_it():
+    prob = Poisson((6, 6, 6), rhs="random")
+    sol = sciml.solve(prob, method="deep_cd", model=_model(_Constant(float("nan"))),
+                      safeguard=False)
+    assert not sol.converged and "non-finite" in sol.info["reason"]
+    assert np.all(np.isfinite(sol.x))
+
+
+@pytest.mark.parametrize("shape, bc, obstacle", [
+    ((16, 16, 16), "dirichlet", False),
+    ((13, 10, 9), ("neumann", "dirichlet", "dirichlet", "neumann", "dirichlet", "dirichlet"),
+     False),
+    ((16, 12, 14), "dirichlet", True),
+])
+def test_multigrid_network_beats_cg_on_odd_sizes_neumann_and_obstacles(shape, bc, obstacle):
+    mask = _obstacle(shape) if obstacle else None
+    prob = Poisson(shape, rhs="random", seed=2, mask=mask, bc=bc)
+    cg = sciml.solve(prob, method="cg", rtol=1e-6)
+    sol = sciml.solve(prob, method="deep_cd", model=_multigrid(), rtol=1e-6)
+    assert sol.converged and _true_relres(prob, sol) <= 1e-6
+    assert sol.iterations * 3 <= cg.iterations
+    assert sol.info["fallbacks"] == 0
+
+
+def test_multigrid_network_in_2d_and_on_a_csr_matrix_with_grid_shape():
+    prob = Poisson((33, 20), rhs="gaussians")
+    sol = sciml.solve(prob, method="deep_cd", model=_multigrid(ndim=2), rtol=1e-8)
+    assert sol.converged and sol.iterations <= 15
+    lp = prob.to_linear_problem(matrix_free=False)
+    sol2 = sciml.solve(lp, method="deep_cd", model=_multigrid(ndim=2), rtol=1e-8)
+    assert sol2.iterations == sol.iterations
+
+
+def test_coarse_operator_keeps_walls_and_has_ceil_half_size():
+    op = StencilOperator((9, 6, 5), mask=_obstacle((9, 6, 5)), bc="neumann")
+    grid = GridStencil.from_operator(op, op.grid_shape)
+    coarse = grid.coarse
+    assert coarse.grid_shape == (5, 3, 3)
+    u = torch.randn(1, 1, *op.grid_shape, dtype=torch.float64)
+    A = GridStencil.from_operator(op, op.grid_shape, torch.float64)
+    fluid = torch.from_numpy(~op.mask)
+    expected = torch.from_numpy((op @ u.numpy().ravel()).reshape(op.grid_shape))
+    assert torch.allclose(A.apply(u)[0, 0][fluid], expected[fluid])
+    assert torch.allclose(coarse.apply(torch.ones(1, 1, 5, 3, 3)), torch.zeros(1), atol=1e-6)
+
+
+def test_reference_network_has_the_papers_parameter_counts():
+    assert sum(p.numel() for p in ReferenceNet().parameters()) == 97_457
+    big = ReferenceNet(fine_pairs=2, coarse_pairs=5, up_pairs=3)
+    assert sum(p.numel() for p in big.parameters()) == 152_881
+    out = ReferenceNet()(torch.randn(2, 1, 9, 8, 7))
+    assert out.shape == (2, 1, 9, 8, 7)
+
+
+def test_dcdm_loss_is_zero_for_the_exact_inverse_and_scale_invariant():
+    grid = GridStencil.from_operator(None, (8, 8, 8), torch.float64)
+    r = torch.from_numpy(smoothed_noise((8, 8, 8), 3, seed=0)).double()
+    loss = DCDMLoss(grid)
+    identity = lambda x, g: x  # noqa: E731
+    value = loss(identity, r)
+    assert 0 < float(value) < 1
+    assert torch.allclose(loss(identity, 5.0 * r), value)
+    eigen = torch.from_numpy(smoothed_noise((8, 8, 8), 1, powers=(40.0,), seed=1)).double()
+    assert float(loss(identity, eigen)) < 1e-6  # a single eigenmode: r is A^-1 r up to scale
+
+
+def test_train_saves_weights_that_load_safely_and_solve_the_same(tmp_path):
+    model = train(shape=(8, 8, 8), network=("multigrid", {"channels": 2}), samples=8, epochs=2,
+                  batch_size=4, checkpoint=tmp_path / "ckpt.pt", progress=False)
+    path = model.save(tmp_path / "m.pt")
+    raw = torch.load(path, weights_only=True)
+    assert raw["method"] == "deep_cd" and raw["config"]["kind"] == "multigrid"
+    prob = Poisson((10, 10, 10), rhs="random")
+    a = sciml.solve(prob, method="deep_cd", model=model, rtol=1e-8)
+    b = sciml.solve(prob, method="deep_cd", model=str(path), rtol=1e-8)
+    assert a.iterations == b.iterations and np.array_equal(a.x, b.x)
+    assert (tmp_path / "ckpt.pt").exists()
+
+
+def test_default_weights_solve_poisson():
+    if not Path(DeepCD.default_weights).exists():
+        pytest.skip("no shipped weights")
+    prob = Poisson((20, 20, 20), rhs="gaussians")
+    sol = sciml.solve(prob, method="deep_cd", rtol=1e-6)
+    assert sol.converged and sol.iterations <= 10 and _true_relres(prob, sol) <= 1e-6
+
+
+def test_problem_without_grid_shape_is_rejected_clearly():
+    A = sp.diags([-1.0, 2.0, -1.0], [-1, 0, 1], shape=(20, 20))
+    with pytest.raises(InvalidProblemError, match="structured grid"):
+        sciml.solve(LinearProblem(A, np.ones(20)), method="deep_cd", model=_identity())
+
+
+def test_weights_for_another_dimension_are_rejected_naming_both():
+    prob = Poisson((8, 8), rhs="random")
+    with pytest.raises(ModelMismatchError, match=r"3-D.*7-point.*2-D.*5-point"):
+        sciml.solve(prob, method="deep_cd", model=_multigrid(ndim=3))
