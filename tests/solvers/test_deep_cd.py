@@ -231,3 +231,29 @@ def test_weights_for_another_dimension_are_rejected_naming_both():
     prob = Poisson((8, 8), rhs="random")
     with pytest.raises(ModelMismatchError, match=r"3-D.*7-point.*2-D.*5-point"):
         sciml.solve(prob, method="deep_cd", model=_multigrid(ndim=3))
+
+
+@pytest.mark.parametrize("bc", ["dirichlet", "neumann"])
+def test_lanczos_ritz_pairs_are_eigenpairs_and_skip_the_null_space(bc):
+    from data_gen.deep_cd import ritz_vectors
+
+    op = StencilOperator((6, 5, 4), bc=bc)
+    values, vectors = ritz_vectors(op.matvec, 120, 120, seed=0)
+    residual = np.array([np.linalg.norm(op @ v - lam * v) for lam, v in zip(values, vectors)])
+    assert residual.max() < 1e-8 and values.min() > 1e-8
+    assert len(values) == (119 if bc == "neumann" else 120)
+
+
+def test_training_on_ritz_vector_file(tmp_path):
+    import h5py
+
+    from data_gen.deep_cd import generate
+
+    path = generate(tmp_path / "ritz.h5", (8, 8, 8), lanczos=60, samples=12, seed=0)
+    with h5py.File(path) as handle:
+        assert handle["r"].shape == (12, 8, 8, 8) and handle.attrs["lanczos"] == 60
+        assert np.allclose(np.linalg.norm(handle["r"][:].reshape(12, -1), axis=1), 1, atol=1e-5)
+    model = train(str(path), network=("reference", {"channels": 4}), epochs=1, batch_size=6,
+                  progress=False)
+    assert model.provenance["data"]["kind"] == "ritz_vectors"
+    assert np.isfinite(model.metrics["val_dcdm_loss"])
