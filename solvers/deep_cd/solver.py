@@ -232,42 +232,39 @@ def deep_conjugate_directions(lp: LinearProblem, state: _Setup, *, rtol: float, 
             q -= (float(q @ ap) / pap) * p
         return q
 
+    def measured(q: np.ndarray) -> tuple[np.ndarray, np.ndarray, float, float]:
+        q = conjugate(q, r)
+        aq = A @ q
+        return q, aq, float(q @ r), float(q @ aq)
+
     reason = f"maxiter ({maxiter}) reached"
     iterations = 0
     if rnorm <= threshold:
         return IterationResult(x, 0, history, "converged", _info(calls, fallbacks, None, 0.0))
     for iterations in range(1, maxiter + 1):
-        use_net = disabled_at is None
         why = None
-        if use_net:
+        if disabled_at is None:
             q = network(r)
             if not np.all(np.isfinite(q)):
                 why = "non_finite"
             else:
-                q = conjugate(q, r)
-                aq = A @ q
-                qr, qaq = float(q @ r), float(q @ aq)
-                if safeguard and not (qr > 0.0 and qaq > 0.0):
-                    why = "non_descent"
-                elif safeguard and state.lam_max is not None and (
-                        qr * qr / qaq < rnorm * rnorm / state.lam_max):
-                    why = "stall"
+                q, aq, qr, qaq = measured(q)
+                if safeguard:
+                    why = _rejection(qr, qaq, rnorm, state.lam_max)
             if why is not None and not safeguard:
-                reason = f"the network gave a {why.replace('_', '-')} direction at iteration " \
-                         f"{iterations} (safeguard=False)"
+                reason = (f"the network gave a {why.replace('_', '-')} direction at iteration "
+                          f"{iterations} (safeguard=False)")
                 iterations -= 1
                 break
-        if why is not None or not use_net:
             if why is not None:
                 fallbacks[why] += 1
                 streak += 1
                 if streak >= max_fallbacks:
                     disabled_at = iterations
-            q = conjugate(r.copy(), r)
-            aq = A @ q
-            qr, qaq = float(q @ r), float(q @ aq)
-        else:
-            streak = 0
+            else:
+                streak = 0
+        if why is not None or disabled_at is not None:  # the CG step
+            q, aq, qr, qaq = measured(r.copy())
         if not qaq > 0.0:
             reason = (f"breakdown: p.Ap = {qaq:.3e} <= 0 at iteration {iterations} (A is not "
                       "symmetric positive definite, or the iteration broke down)")
@@ -285,6 +282,20 @@ def deep_conjugate_directions(lp: LinearProblem, state: _Setup, *, rtol: float, 
             break
     return IterationResult(x, iterations, history, reason,
                            _info(calls, fallbacks, disabled_at, net_seconds))
+
+
+def _rejection(qr: float, qaq: float, rnorm: float, lam_max: float | None) -> str | None:
+    """Why the safeguard rejects a direction with ``q.r = qr``, ``q.Aq = qaq``, or None.
+
+    The exact line search along ``q`` lowers the A-norm of the error squared by
+    ``qr^2 / qaq``; steepest descent lowers it by at least ``||r||^2 / lambda_max``. A
+    direction doing worse than that bound has stalled.
+    """
+    if not (qr > 0.0 and qaq > 0.0):
+        return "non_descent"
+    if lam_max is not None and qr * qr / qaq < rnorm * rnorm / lam_max:
+        return "stall"
+    return None
 
 
 def _info(calls: int, fallbacks: dict[str, int], disabled_at: int | None,
