@@ -19,8 +19,10 @@ import numpy as np
 import scipy.fft
 import torch
 
+from sciml.backend import to_numpy
 from sciml.errors import DataFileError, InvalidOptionError
 from sciml.model import TrainedModel
+from sciml.stencil import StencilOperator
 from sciml.training import Trainer, split_indices
 
 from .model import GridStencil, build_network
@@ -84,8 +86,8 @@ def train(data: Any = None, *, shape: Sequence[int] = (32, 32, 32),
           network: tuple[str, dict[str, Any]] = ("multigrid", {"channels": 4}),
           samples: int = 256, epochs: int = 20, batch_size: int = 8, lr: float = 1e-3,
           seed: int = 0, checkpoint: str | Path | None = None, progress: bool = True,
-          command: str | None = None) -> TrainedModel:
-    """Train a deep_cd network with the DCDM loss on the constant-coefficient Dirichlet box.
+          command: str | None = None, operator: StencilOperator | None = None) -> TrainedModel:
+    """Train a deep_cd network with the DCDM loss, on the Dirichlet box by default.
 
     Parameters
     ----------
@@ -102,12 +104,18 @@ def train(data: Any = None, *, shape: Sequence[int] = (32, 32, 32),
         Checkpoint path, written each epoch; an existing one is resumed.
     command
         The command line recorded in the provenance.
+    operator
+        Train on this operator instead of the constant-coefficient Dirichlet box (e.g. the
+        target problem's, with its coefficient, obstacle and sides); its grid is the training
+        grid. Samples are zeroed on solid cells and, for a singular operator, made mean-free.
 
     Returns
     -------
     TrainedModel
         The best-validation-epoch network with config, provenance and metrics.
     """
+    if operator is not None:
+        shape = operator.grid_shape
     if data is None:
         shape = tuple(int(n) for n in shape)
         vectors = smoothed_noise(shape, samples, seed=seed)
@@ -128,9 +136,15 @@ def train(data: Any = None, *, shape: Sequence[int] = (32, 32, 32),
     config = {"kind": kind, "ndim": len(shape), **options}
     if kind == "multigrid":
         config.setdefault("seed", seed)
+    if operator is not None:
+        if tuple(vectors.shape[2:]) != operator.grid_shape:
+            raise InvalidOptionError(f"training vectors on {vectors.shape[2:]} do not fit the "
+                                     f"operator's grid {operator.grid_shape}")
+        vectors = _restricted(vectors, operator)
+        data_info["operator"] = repr(operator)
     torch.manual_seed(seed)
     net = build_network(config)
-    grid = GridStencil.from_operator(None, shape)
+    grid = GridStencil.from_operator(operator, shape)
     train_idx, val_idx = split_indices(len(vectors), (0.9, 0.1), seed=seed)
     tensor = torch.from_numpy(vectors)
     loss = DCDMLoss(grid)
@@ -149,6 +163,18 @@ def train(data: Any = None, *, shape: Sequence[int] = (32, 32, 32),
     return TrainedModel("deep_cd", net, config, provenance=provenance, metrics=metrics)
 
 
+def _restricted(vectors: np.ndarray, operator: StencilOperator) -> np.ndarray:
+    """Samples as residuals of ``operator`` can be: zero on solid cells, mean-free on the
+    fluid when the operator is singular, unit norm."""
+    fluid = np.ones(operator.grid_shape, bool) if operator.mask is None else ~to_numpy(
+        operator.mask)
+    out = vectors * fluid
+    if operator.singular:
+        out[:, :, fluid] -= out[:, :, fluid].mean(axis=-1, keepdims=True)
+    norms = np.linalg.norm(out.reshape(len(out), -1), axis=1)
+    return (out / norms.reshape(-1, *(1,) * (out.ndim - 1))).astype(np.float32)
+
+
 def measure_iterations(model: TrainedModel, sizes: Sequence[int], rtol: float = 1e-6
                        ) -> dict[str, int]:
     """deep_cd iterations to ``rtol`` on random-rhs Dirichlet Poisson cubes of ``sizes``."""
@@ -165,7 +191,10 @@ def measure_iterations(model: TrainedModel, sizes: Sequence[int], rtol: float = 
 def main(argv: list[str] | None = None) -> int:
     """Command line: train, save the model (``--out``) and a JSON report beside it."""
     argv = sys.argv[1:] if argv is None else list(argv)
-    parser = argparse.ArgumentParser(prog="sciml train deep_cd", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="sciml train deep_cd",
+        description="Train a deep_cd network with the DCDM loss; save it (--out) with a JSON "
+                    "report beside it. Resumes from its checkpoint after a kill.")
     parser.add_argument("--shape", type=int, nargs="+", default=[32, 32, 32])
     parser.add_argument("--network", choices=("multigrid", "reference"), default="multigrid")
     parser.add_argument("--channels", type=int, default=None,

@@ -257,3 +257,12 @@ def test_training_on_ritz_vector_file(tmp_path):
                   progress=False)
     assert model.provenance["data"]["kind"] == "ritz_vectors"
     assert np.isfinite(model.metrics["val_dcdm_loss"])
+
+
+def test_training_on_the_target_operator_uses_its_walls():
+    shape = (8, 8, 8)
+    op = Poisson(shape, mask=_obstacle(shape), bc="neumann").operator()
+    model = train(operator=op, network=("multigrid", {"channels": 2}), samples=8, epochs=1,
+                  batch_size=4, progress=False)
+    assert "solid cells" in model.provenance["data"]["operator"]
+    assert np.isfinite(model.metrics["val_dcdm_loss"])
