@@ -105,6 +105,8 @@ class GridStencil:
                 index = torch.tensor([min(2 * i, n) for i in range((n + 1) // 2 + 1)],
                                      device=w.device)
                 w = w.index_select(ax + 2, index)
+                if n % 2:  # the last coarse cell is half outside: its boundary is 3x closer
+                    w.narrow(ax + 2, w.shape[ax + 2] - 1, 1).mul_(3.0)
                 kernel = [1 if a == ax else 2 for a in range(self.ndim)]
                 faces.append(_POOL[self.ndim](w, kernel, stride=kernel, ceil_mode=True))
             self._coarse = GridStencil(faces)
