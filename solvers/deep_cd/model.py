@@ -47,7 +47,9 @@ class GridStencil:
     :class:`~sciml.stencil.StencilOperator`: face coefficients per axis (0 on walls and on
     Neumann sides) and the diagonal they sum to. :attr:`coarse` rediscretises it on the grid
     of ``ceil(n / 2)`` cells per axis: a coarse face takes the mean of the fine faces it
-    covers, so walls and coefficient jumps survive coarsening.
+    covers, so walls and coefficient jumps survive coarsening. For odd ``n`` the last coarse
+    cell reaches half a cell past the boundary; its boundary face is scaled by 3, as the
+    boundary lies a quarter of a coarse spacing from its centre instead of three quarters.
 
     Parameters
     ----------
