@@ -67,8 +67,9 @@ class DeepCD(LinearSolver, LearnedSolver):
     CG's. Where we differ from the paper:
 
     * Safeguard (the paper has none, and no convergence guarantee): a direction that is NaN
-      or Inf, has ``q.r <= 0`` (not a descent direction), or *stalls* -- lowers the energy
-      error by less than ``||r||^2 / lambda`` with ``lambda`` a Gershgorin bound of the
+      or Inf, has ``q.r = 0`` (no descent either way; ``q`` is first flipped to ``q.r > 0``,
+      since the loss and the line search are blind to its sign), or *stalls* -- lowers the
+      energy error by less than ``||r||^2 / lambda`` with ``lambda`` a Gershgorin bound of the
       largest eigenvalue, the least a steepest-descent step achieves -- is replaced by ``r``
       (so the step is the CG step). Every accepted step therefore does at least as well as
       steepest descent's guaranteed decrease, and the method converges on any SPD system.
@@ -235,7 +236,10 @@ def deep_conjugate_directions(lp: LinearProblem, state: _Setup, *, rtol: float, 
     def measured(q: np.ndarray) -> tuple[np.ndarray, np.ndarray, float, float]:
         q = conjugate(q, r)
         aq = A @ q
-        return q, aq, float(q @ r), float(q @ aq)
+        qr = float(q @ r)
+        if qr < 0.0:  # the loss and the line search ignore the sign; keep q.r > 0
+            q, aq, qr = -q, -aq, -qr
+        return q, aq, qr, float(q @ aq)
 
     reason = f"maxiter ({maxiter}) reached"
     iterations = 0
@@ -291,7 +295,7 @@ def _rejection(qr: float, qaq: float, rnorm: float, lam_max: float | None) -> st
     ``qr^2 / qaq``; steepest descent lowers it by at least ``||r||^2 / lambda_max``. A
     direction doing worse than that bound has stalled.
     """
-    if not (qr > 0.0 and qaq > 0.0):
+    if not (qr > 0.0 and qaq > 0.0):  # q.r = 0 (after the sign flip): no progress possible
         return "non_descent"
     if lam_max is not None and qr * qr / qaq < rnorm * rnorm / lam_max:
         return "stall"
