@@ -56,18 +56,37 @@ class DCDMLoss:
     ``mean_i ||r_i - (f_i . r_i / f_i . A f_i) A f_i||^2 / ||r_i||^2`` with ``f_i = f(r_i)``:
     the residual left after an exact line search along the network's direction. The paper's
     samples have unit norm, where this equals its loss.
+
+    Parameters
+    ----------
+    grids
+        The operators of the training problems; a batch is ``(r,)`` (all on ``grids[0]``) or
+        ``(r, index)`` with the operator index of each sample.
     """
 
-    def __init__(self, grid: GridStencil) -> None:
-        self.grid = grid
+    def __init__(self, grids: Sequence[GridStencil]) -> None:
+        self.grids = list(grids)
 
-    def __call__(self, model: Any, batch: Any) -> torch.Tensor:
-        r = batch[0] if isinstance(batch, (tuple, list)) else batch
-        f = model(r, self.grid)
-        af = self.grid.apply(f)
+    @staticmethod
+    def per_sample(model: Any, r: torch.Tensor, grid: GridStencil) -> torch.Tensor:
+        """The loss of each sample of ``r`` on one operator."""
+        f = model(r, grid)
+        af = grid.apply(f)
         alpha = (f * r).flatten(1).sum(1) / (f * af).flatten(1).sum(1).clamp_min(1e-30)
         left = r - alpha.view(-1, *(1,) * (r.dim() - 1)) * af
-        return (left.flatten(1).pow(2).sum(1) / r.flatten(1).pow(2).sum(1)).mean()
+        return left.flatten(1).pow(2).sum(1) / r.flatten(1).pow(2).sum(1)
+
+    def __call__(self, model: Any, batch: Any) -> torch.Tensor:
+        if not isinstance(batch, (tuple, list)):
+            batch = (batch,)
+        r = batch[0]
+        if len(batch) == 1:
+            return self.per_sample(model, r, self.grids[0]).mean()
+        total = r.new_zeros(())
+        for index in batch[1].unique().tolist():
+            chosen = batch[1] == index
+            total = total + self.per_sample(model, r[chosen], self.grids[index]).sum()
+        return total / len(r)
 
 
 def load_training_vectors(path: str | Path) -> tuple[np.ndarray, dict[str, Any]]:
@@ -86,7 +105,8 @@ def train(data: Any = None, *, shape: Sequence[int] = (32, 32, 32),
           network: tuple[str, dict[str, Any]] = ("multigrid", {"channels": 4}),
           samples: int = 256, epochs: int = 20, batch_size: int = 8, lr: float = 1e-3,
           seed: int = 0, checkpoint: str | Path | None = None, progress: bool = True,
-          command: str | None = None, operator: StencilOperator | None = None) -> TrainedModel:
+          command: str | None = None,
+          operators: Sequence[StencilOperator] | None = None) -> TrainedModel:
     """Train a deep_cd network with the DCDM loss, on the Dirichlet box by default.
 
     Parameters
@@ -104,18 +124,20 @@ def train(data: Any = None, *, shape: Sequence[int] = (32, 32, 32),
         Checkpoint path, written each epoch; an existing one is resumed.
     command
         The command line recorded in the provenance.
-    operator
-        Train on this operator instead of the constant-coefficient Dirichlet box (e.g. the
-        target problem's, with its coefficient, obstacle and sides); its grid is the training
-        grid. Samples are zeroed on solid cells and, for a singular operator, made mean-free.
+    operators
+        Train on these operators (one grid) instead of the constant-coefficient Dirichlet box:
+        e.g. a target problem's, with its coefficient, obstacle and sides, or a mix of
+        boundary kinds (:func:`training_operators`). Sample ``i`` belongs to operator
+        ``i mod len(operators)``; samples are zeroed on solid cells and made mean-free for a
+        singular operator.
 
     Returns
     -------
     TrainedModel
         The best-validation-epoch network with config, provenance and metrics.
     """
-    if operator is not None:
-        shape = operator.grid_shape
+    if operators:
+        shape = operators[0].grid_shape
     if data is None:
         shape = tuple(int(n) for n in shape)
         vectors = smoothed_noise(shape, samples, seed=seed)
@@ -136,23 +158,27 @@ def train(data: Any = None, *, shape: Sequence[int] = (32, 32, 32),
     config = {"kind": kind, "ndim": len(shape), **options}
     if kind == "multigrid":
         config.setdefault("seed", seed)
-    if operator is not None:
-        if tuple(vectors.shape[2:]) != operator.grid_shape:
+    operators = list(operators or [None])
+    index = np.arange(len(vectors)) % len(operators)
+    for i, op in enumerate(operators):
+        if op is None:
+            continue
+        if tuple(vectors.shape[2:]) != op.grid_shape:
             raise InvalidOptionError(f"training vectors on {vectors.shape[2:]} do not fit the "
-                                     f"operator's grid {operator.grid_shape}")
-        vectors = _restricted(vectors, operator)
-        data_info["operator"] = repr(operator)
+                                     f"operator's grid {op.grid_shape}")
+        vectors[index == i] = _restricted(vectors[index == i], op)
+    if operators != [None]:
+        data_info["operators"] = [repr(op) for op in operators]
     torch.manual_seed(seed)
     net = build_network(config)
-    grid = GridStencil.from_operator(operator, shape)
+    loss = DCDMLoss([GridStencil.from_operator(op, shape) for op in operators])
     train_idx, val_idx = split_indices(len(vectors), (0.9, 0.1), seed=seed)
-    tensor = torch.from_numpy(vectors)
-    loss = DCDMLoss(grid)
+    tensor, ids = torch.from_numpy(vectors), torch.from_numpy(index)
     trainer = Trainer(net, loss, epochs=epochs, batch_size=batch_size,
                       optimizer=("adam", {"lr": lr}), schedule=("cosine", {}),
                       checkpoint=checkpoint, extra_state={"config": config, "data": data_info},
                       seed=seed, progress=progress)
-    report = trainer.fit(tensor[train_idx], tensor[val_idx])
+    report = trainer.fit((tensor[train_idx], ids[train_idx]), (tensor[val_idx], ids[val_idx]))
     net.eval()
     provenance = {"command": command or "", "seed": seed, "data": data_info,
                   "optimizer": {"name": "adam", "lr": lr, "schedule": "cosine",
@@ -161,6 +187,33 @@ def train(data: Any = None, *, shape: Sequence[int] = (32, 32, 32),
     metrics = {"val_dcdm_loss": report.best_metric, "best_epoch": report.best_epoch,
                "history": [{k: float(v) for k, v in h.items()} for h in report.history]}
     return TrainedModel("deep_cd", net, config, provenance=provenance, metrics=metrics)
+
+
+BOUNDARY_MIXES = ("dirichlet", "neumann", "one-dirichlet-face", "obstacle")
+
+
+def training_operators(kinds: Sequence[str], shape: Sequence[int]) -> list[StencilOperator]:
+    """Operators on ``shape`` for :func:`train`: the Dirichlet box, the pure-Neumann box, a
+    Neumann box with a Dirichlet high side on the last axis, and a Neumann box around a
+    sphere of solid cells (radius a quarter of the box)."""
+    shape = tuple(shape)
+    ndim = len(shape)
+    out = []
+    for kind in kinds:
+        if kind == "dirichlet":
+            out.append(StencilOperator(shape))
+        elif kind == "neumann":
+            out.append(StencilOperator(shape, bc="neumann"))
+        elif kind == "one-dirichlet-face":
+            out.append(StencilOperator(shape, bc=["neumann"] * (2 * ndim - 1) + ["dirichlet"]))
+        elif kind == "obstacle":
+            axes = np.meshgrid(*[np.arange(n) + 0.5 for n in shape], indexing="ij")
+            r2 = sum((a - n / 2) ** 2 for a, n in zip(axes, shape))
+            out.append(StencilOperator(shape, mask=r2 < (min(shape) / 4) ** 2, bc="neumann"))
+        else:
+            raise InvalidOptionError(f"unknown training operator {kind!r}; expected one of "
+                                     f"{BOUNDARY_MIXES}")
+    return out
 
 
 def _restricted(vectors: np.ndarray, operator: StencilOperator) -> np.ndarray:
@@ -205,6 +258,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--batch-size", type=int, default=8)
     parser.add_argument("--lr", type=float, default=1e-3)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--operators", nargs="+", choices=BOUNDARY_MIXES, default=["dirichlet"],
+                        help="training operators on --shape, samples split evenly")
     parser.add_argument("--threads", type=int, default=2, help="torch CPU threads")
     parser.add_argument("--checkpoint", default=None, help="default: OUT + '.ckpt'")
     parser.add_argument("--measure", type=int, nargs="*", default=[32],
@@ -222,6 +277,7 @@ def main(argv: list[str] | None = None) -> int:
                   lr=args.lr, seed=args.seed,
                   checkpoint=args.checkpoint or out.with_suffix(out.suffix + ".ckpt"),
                   progress=not args.no_progress,
+                  operators=training_operators(args.operators, args.shape),
                   command="sciml train deep_cd " + shlex.join(argv))
     model.metrics.update(measure_iterations(model, args.measure))
     model.metrics["parameters"] = model.num_parameters()

@@ -193,7 +193,7 @@ def test_reference_network_has_the_papers_parameter_counts():
 def test_dcdm_loss_is_zero_for_the_exact_inverse_and_scale_invariant():
     grid = GridStencil.from_operator(None, (8, 8, 8), torch.float64)
     r = torch.from_numpy(smoothed_noise((8, 8, 8), 3, seed=0)).double()
-    loss = DCDMLoss(grid)
+    loss = DCDMLoss([grid])
     identity = lambda x, g: x  # noqa: E731
     value = loss(identity, r)
     assert 0 < float(value) < 1
@@ -261,10 +261,11 @@ def test_training_on_ritz_vector_file(tmp_path):
     assert np.isfinite(model.metrics["val_dcdm_loss"])
 
 
-def test_training_on_the_target_operator_uses_its_walls():
-    shape = (8, 8, 8)
-    op = Poisson(shape, mask=_obstacle(shape), bc="neumann").operator()
-    model = train(operator=op, network=("multigrid", {"channels": 2}), samples=8, epochs=1,
+def test_training_on_several_operators_uses_their_walls_and_sides():
+    from solvers.deep_cd.train import BOUNDARY_MIXES, training_operators
+
+    ops = training_operators(BOUNDARY_MIXES, (8, 8, 8))
+    model = train(operators=ops, network=("multigrid", {"channels": 2}), samples=8, epochs=1,
                   batch_size=4, progress=False)
-    assert "solid cells" in model.provenance["data"]["operator"]
+    assert "solid cells" in model.provenance["data"]["operators"][3]
     assert np.isfinite(model.metrics["val_dcdm_loss"])
