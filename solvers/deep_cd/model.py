@@ -18,7 +18,7 @@ Direction Method for Iteratively Solving Linear Systems", ICML 2023, arXiv:2205.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Sequence
 
 import numpy as np
 import torch
@@ -81,6 +81,10 @@ class GridStencil:
             self.inv_diag = torch.where(diag > 0, 1.0 / diag.clamp_min(1e-30), 0.0)
             self.inner = [w.narrow(ax + 2, 1, self.grid_shape[ax] - 1)
                           for ax, w in enumerate(faces)]
+        #: per axis, (low side, high side) closed: every boundary face 0 (a Neumann side)
+        self.closed = [tuple(bool((w.narrow(ax + 2, end, 1) == 0).all())
+                             for end in (0, self.grid_shape[ax]))
+                       for ax, w in enumerate(faces)]
         self._coarse: GridStencil | None = None
 
     @classmethod
@@ -126,6 +130,18 @@ class GridStencil:
             y.narrow(dim, 1, n - 1).sub_(lo if w is None else w * lo)
             y.narrow(dim, 0, n - 1).sub_(hi if w is None else w * hi)
         return y
+
+    def pad(self, u: torch.Tensor, high_extra: Sequence[int] | None = None) -> torch.Tensor:
+        """``u`` with one ghost cell per side (plus ``high_extra[axis]`` at the high end): the
+        edge value behind a closed (Neumann) side, 0 behind a Dirichlet side."""
+        for ax in range(self.ndim):
+            dim, n = ax + 2, u.shape[ax + 2]
+            lo, hi = u.narrow(dim, 0, 1), u.narrow(dim, n - 1, 1)
+            lo = lo if self.closed[ax][0] else torch.zeros_like(lo)
+            hi = hi if self.closed[ax][1] else torch.zeros_like(hi)
+            extra = 0 if high_extra is None else high_extra[ax]
+            u = torch.cat([lo, u] + [hi] * (1 + extra), dim)
+        return u.contiguous(memory_format=_memory_format(self.ndim))
 
     def to(self, dtype: torch.dtype) -> "GridStencil":
         """The same operator in another floating dtype (coarse levels rebuilt on demand)."""
@@ -231,18 +247,33 @@ class MultigridNet(nn.Module):
 
     def _cycle(self, f: torch.Tensor, grid: GridStencil) -> torch.Tensor:
         d = self.ndim
-        u = grid.inv_diag * _conv(f, self.pre)
+        # zero padding is the Dirichlet ghost; a Neumann side needs the edge value instead
+        ghosts = any(any(sides) for sides in grid.closed)
+
+        def smooth(x: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:
+            if ghosts:
+                return grid.inv_diag * _conv(grid.pad(x), weight, padding=0)
+            return grid.inv_diag * _conv(x, weight)
+
+        u = smooth(f, self.pre)
         coarse = grid.coarse
         if coarse is not None:
             residual = f - grid.apply(u)
-            odd = [n % 2 for n in reversed(grid.grid_shape)]
-            if any(odd):  # one more zero cell at the high end: ceil(n / 2) coarse cells
-                residual = F.pad(residual, [p for extra in odd for p in (0, extra)])
-            fc = _conv(residual, self.restrict, stride=2)
+            odd = [n % 2 for n in grid.grid_shape]  # one more cell: ceil(n / 2) coarse cells
+            if ghosts:
+                fc = _conv(grid.pad(residual, odd), self.restrict, stride=2, padding=0)
+            else:
+                if any(odd):
+                    residual = F.pad(residual, [p for extra in reversed(odd) for p in (0, extra)])
+                fc = _conv(residual, self.restrict, stride=2)
             uc = self._cycle(fc.contiguous(memory_format=_memory_format(d)), coarse)
-            up = _CONV_T[d](uc, self.prolong, stride=2, padding=1)
-            u = u + up[(...,) + tuple(slice(0, n) for n in grid.grid_shape)]
-        return u + grid.inv_diag * _conv(f - grid.apply(u), self.post)
+            if ghosts:  # one coarse ghost is two fine cells
+                up = _CONV_T[d](coarse.pad(uc), self.prolong, stride=2, padding=1)
+                u = u + up[(...,) + tuple(slice(2, 2 + n) for n in grid.grid_shape)]
+            else:
+                up = _CONV_T[d](uc, self.prolong, stride=2, padding=1)
+                u = u + up[(...,) + tuple(slice(0, n) for n in grid.grid_shape)]
+        return u + smooth(f - grid.apply(u), self.post)
 
 
 class ReferenceNet(nn.Module):
