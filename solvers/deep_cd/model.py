@@ -200,7 +200,9 @@ class MultigridNet(nn.Module):
     needs ``4x`` the averaged residual); the other channels start near zero. Because the weights
     are shared across levels and the operator enters through ``A`` and ``D``, the same weights
     run on any grid size (odd sizes coarsen to ``ceil(n / 2)``), boundary kind, coefficient or
-    obstacle. This replaces the paper's network as default; see :class:`ReferenceNet`.
+    obstacle. The convolutions pad with zeros behind Dirichlet sides and with the edge value
+    behind Neumann sides (:meth:`GridStencil.pad`); walls inside the grid enter only through
+    ``A`` and ``D``. This replaces the paper's network as default; see :class:`ReferenceNet`.
     """
 
     def __init__(self, ndim: int = 3, channels: int = 4, omega: float = 2.0 / 3.0,
