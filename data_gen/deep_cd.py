@@ -2,8 +2,9 @@
 
 Lanczos with full re-orthogonalisation on the Poisson matrix gives Ritz vectors; each training
 sample is a unit-norm random combination of them in which the low end of the spectrum is
-weighted 9x (the paper: 10,000 Ritz vectors, the lowest 5,500 weighted). Written as HDF5 with
-the samples in ``r`` (``(samples, *grid)``) and the parameters as file attributes::
+weighted 9x (the paper: 10,000 Ritz vectors, the lowest 5,500 weighted). Written as a sciml
+data set (:mod:`sciml.io`) with the samples in the field ``r`` (``(samples, *grid)``) and the
+kept Ritz values as the shared array ``ritz_values``::
 
     python -m data_gen.deep_cd --shape 16 16 16 --lanczos 400 --samples 800 --out ritz.h5
 
@@ -16,11 +17,9 @@ ICML 2023, arXiv:2205.10763, section 3.2.
 from __future__ import annotations
 
 import argparse
-import datetime
 import os
-import tempfile
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Callable, Sequence
 
 import numpy as np
 import scipy.linalg
@@ -79,40 +78,27 @@ def generate(path: str | os.PathLike[str], shape: Sequence[int], *, lanczos: int
              samples: int = 800, seed: int = 0, bc: str = "dirichlet") -> Path:
     """Write ``samples`` training vectors for the Poisson operator on ``shape`` to ``path``.
 
-    The file holds ``r`` of shape ``(samples, *shape)`` (float32), ``ritz_values``, and the
-    generator, its parameters, seed and creation time as attributes; it is written to a
-    temporary file and renamed, so an interrupted run leaves no partial file.
+    The data set (written atomically by :func:`sciml.io.write_dataset`) holds the field ``r``
+    of shape ``(samples, *shape)`` and the kept Ritz values as the shared array
+    ``ritz_values``; its attributes record the generator, parameters and seed.
     """
-    import h5py  # noqa: PLC0415
-
-    from sciml import __version__  # noqa: PLC0415
+    from sciml.io import DatasetSpec, write_dataset  # noqa: PLC0415
     from sciml.stencil import StencilOperator  # noqa: PLC0415
 
     shape = tuple(int(s) for s in shape)
     op = StencilOperator(shape, bc=bc)
     n = op.shape[0]
     values, vectors = ritz_vectors(op.matvec, n, min(lanczos, n), seed=seed)
-    r = training_vectors(vectors, samples, seed=seed + 1).astype(np.float32)
+    r = training_vectors(vectors, samples, seed=seed + 1).reshape(samples, *shape)
+    spec = DatasetSpec(
+        generator="deep_cd", seed=seed, samples=samples, fields={"r": shape},
+        coords={"ritz_values": values},
+        parameters={"shape": list(shape), "lanczos": lanczos, "ritz_vectors": len(values),
+                    "bc": bc, "low_fraction": 0.55, "low_weight": 9.0,
+                    "min_ritz_value": MIN_RITZ_VALUE})
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
-        with h5py.File(tmp, "w") as handle:
-            handle.create_dataset("r", data=r.reshape(samples, *shape), compression="gzip")
-            handle.create_dataset("ritz_values", data=values)
-            attrs: dict[str, Any] = {
-                "generator": "data_gen.deep_cd.generate", "shape": list(shape),
-                "lanczos": lanczos, "ritz_vectors": len(values), "samples": samples,
-                "seed": seed, "bc": bc, "low_fraction": 0.55, "low_weight": 9.0,
-                "sciml_version": __version__,
-                "created": datetime.datetime.now(datetime.timezone.utc).isoformat()}
-            handle.attrs.update(attrs)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    return write_dataset(path, spec, {"r": r})
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -90,15 +90,17 @@ class DCDMLoss:
 
 
 def load_training_vectors(path: str | Path) -> tuple[np.ndarray, dict[str, Any]]:
-    """Read the ``r`` samples and attributes of a file from :func:`data_gen.deep_cd.generate`."""
-    import h5py  # noqa: PLC0415
+    """Read the ``r`` samples and generator parameters of a data set written by
+    :func:`data_gen.deep_cd.generate` (validated by :mod:`sciml.io`)."""
+    from sciml.io import read_arrays, read_info  # noqa: PLC0415
 
-    with h5py.File(path, "r") as handle:
-        if "r" not in handle:
-            raise DataFileError(f"{path} has no data set 'r' of deep_cd training vectors")
-        r = np.asarray(handle["r"], dtype=np.float32)
-        attrs = dict(handle.attrs)
-    return r[:, None], attrs
+    info = read_info(path)
+    if "r" not in info.spec.fields:
+        raise DataFileError(f"{path} has no field 'r' of deep_cd training vectors; its "
+                            f"fields are {sorted(info.spec.fields)}")
+    r = read_arrays(path, ["r"])["r"]
+    return r[:, None], {**info.spec.parameters, "seed": info.spec.seed,
+                        "generator": info.spec.generator}
 
 
 def train(data: Any = None, *, shape: Sequence[int] = (32, 32, 32),
@@ -149,8 +151,7 @@ def train(data: Any = None, *, shape: Sequence[int] = (32, 32, 32),
         shape = tuple(vectors.shape[2:])
         data_info = {"kind": "ritz_vectors", "file": str(data), "shape": list(shape),
                      "samples": len(vectors),
-                     **{k: (v.item() if hasattr(v, "item") else v) for k, v in attrs.items()
-                        if isinstance(v, (int, float, str, np.generic))}}
+                     **{k: v for k, v in attrs.items() if isinstance(v, (int, float, str))}}
     else:
         raise InvalidOptionError("deep_cd trains on data=None (smoothed noise) or the path of "
                                  f"an HDF5 file of training vectors; got {type(data).__name__}")

@@ -247,14 +247,14 @@ def test_lanczos_ritz_pairs_are_eigenpairs_and_skip_the_null_space(bc):
 
 
 def test_training_on_ritz_vector_file(tmp_path):
-    import h5py
-
     from data_gen.deep_cd import generate
+    from sciml.io import read_arrays, read_info
 
     path = generate(tmp_path / "ritz.h5", (8, 8, 8), lanczos=60, samples=12, seed=0)
-    with h5py.File(path) as handle:
-        assert handle["r"].shape == (12, 8, 8, 8) and handle.attrs["lanczos"] == 60
-        assert np.allclose(np.linalg.norm(handle["r"][:].reshape(12, -1), axis=1), 1, atol=1e-5)
+    assert read_info(path).spec.parameters["lanczos"] == 60
+    r = read_arrays(path, ["r"])["r"]
+    assert r.shape == (12, 8, 8, 8)
+    assert np.allclose(np.linalg.norm(r.reshape(12, -1), axis=1), 1, atol=1e-5)
     model = train(str(path), network=("reference", {"channels": 4}), epochs=1, batch_size=6,
                   progress=False)
     assert model.provenance["data"]["kind"] == "ritz_vectors"
