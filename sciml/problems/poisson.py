@@ -84,6 +84,9 @@ class Poisson:
         self.h = 1.0 / (max(shape) + 1.0)
         self.coefficient = None if coefficient is None else np.asarray(coefficient, self.dtype)
         self.mask = None if mask is None else np.asarray(mask)
+        if self.mask is not None and (self.mask.shape != shape or self.mask.dtype != bool):
+            raise InvalidProblemError(f"mask must be a boolean array of shape {shape}, got "
+                                      f"{self.mask.dtype} of shape {self.mask.shape}")
         self.bc = normalize_bc(bc, len(shape))
         self.rhs_kind = rhs if isinstance(rhs, str) else "array"
         b = self._make_rhs(rhs)

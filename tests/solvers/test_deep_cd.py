@@ -269,3 +269,12 @@ def test_training_on_several_operators_uses_their_walls_and_sides():
                   batch_size=4, progress=False)
     assert "solid cells" in model.provenance["data"]["operators"][3]
     assert np.isfinite(model.metrics["val_dcdm_loss"])
+
+
+def test_bad_mask_and_bc_are_rejected_clearly():
+    with pytest.raises(InvalidProblemError, match="mask must be a boolean"):
+        Poisson((4, 4), mask=np.zeros((4, 5), bool))
+    with pytest.raises(InvalidProblemError, match="bc must be one of"):
+        Poisson((4, 4), bc=("neumann", "robin", "dirichlet", "dirichlet"))
+    with pytest.raises(InvalidProblemError, match="every cell solid"):
+        StencilOperator((3, 3), mask=np.ones((3, 3), bool))
