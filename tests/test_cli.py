@@ -46,6 +46,6 @@ def test_bad_requests_fail_with_a_message_not_a_traceback(args, message):
 def test_demo_prints_a_table_and_writes_the_plot(tmp_path):
     out = run("demo", "--shape", "10", "10", "10", "--plot", str(tmp_path / "demo.png"))
     assert out.returncode == 0, out.stderr
-    for label in ("cg (matrix-free)", "scipy_cg", "amg sa", "direct"):
+    for label in ("cg (matrix-free)", "scipy_cg", "amg sa", "direct", "deep_cd"):
         assert label in out.stdout
     assert (tmp_path / "demo.png").stat().st_size > 10_000
