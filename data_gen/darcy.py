@@ -54,6 +54,7 @@ import scipy.sparse as sp
 
 import sciml
 from sciml.errors import InvalidProblemError
+from sciml.problems.darcy import assemble_darcy
 
 from . import grf
 from .runner import Recipe, run
@@ -90,31 +91,10 @@ def operator(a: np.ndarray) -> sp.csr_matrix:
 
     Row-major over the interior, scaled by ``1/h^2`` with ``h = 1/(s-1)``; the face
     coefficient between two vertices is the mean of their values. Symmetric positive
-    definite for positive ``a``.
+    definite for positive ``a``. The assembly is the core's
+    :func:`sciml.problems.darcy.assemble_darcy`, shared with :class:`sciml.problems.DarcyFlow`.
     """
-    a = np.asarray(a, dtype=float)
-    if a.ndim != 2 or a.shape[0] != a.shape[1] or a.shape[0] < 3:
-        raise InvalidProblemError(f"a must be an (s, s) array with s >= 3, got {a.shape}")
-    if not np.all(np.isfinite(a)) or not np.all(a > 0):
-        raise InvalidProblemError("a must be finite and strictly positive")
-    s = a.shape[0]
-    m = s - 2
-    inv_h2 = float(s - 1) ** 2
-    fx = 0.5 * (a[1:, 1:-1] + a[:-1, 1:-1])   # faces (i+1/2, j), interior j: (s-1, m)
-    fy = 0.5 * (a[1:-1, 1:] + a[1:-1, :-1])   # faces (i, j+1/2), interior i: (m, s-1)
-    diag = fx[:-1] + fx[1:] + fy[:, :-1] + fy[:, 1:]
-    index = np.arange(m * m).reshape(m, m)
-    rows = [index.ravel()]
-    cols = [index.ravel()]
-    vals = [diag.ravel()]
-    for lo, hi, w in ((index[:-1], index[1:], fx[1:-1]), (index[:, :-1], index[:, 1:],
-                                                           fy[:, 1:-1])):
-        rows += [lo.ravel(), hi.ravel()]
-        cols += [hi.ravel(), lo.ravel()]
-        vals += [-w.ravel(), -w.ravel()]
-    A = sp.coo_matrix((np.concatenate(vals) * inv_h2,
-                       (np.concatenate(rows), np.concatenate(cols))), shape=(m * m, m * m))
-    return A.tocsr()
+    return assemble_darcy(a)[0]
 
 
 def solve(a: np.ndarray, f: float | np.ndarray = 1.0, *, method: str = "direct",

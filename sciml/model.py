@@ -80,8 +80,9 @@ class TrainedModel:
                    state["provenance"], state["metrics"])
 
     def num_parameters(self) -> int:
-        """Number of trainable parameters of the network."""
-        return sum(p.numel() for p in self.network.parameters() if p.requires_grad)
+        """Number of trainable real parameters of the network (a complex weight counts 2)."""
+        return sum(p.numel() * (2 if p.is_complex() else 1)
+                   for p in self.network.parameters() if p.requires_grad)
 
     def __repr__(self) -> str:
         return (f"TrainedModel(method={self.method!r}, parameters={self.num_parameters():,}, "

@@ -32,6 +32,17 @@ BUILTIN_METHODS: dict[str, tuple[str, str]] = {
                "Sparse direct solve (SuperLU via scipy.sparse.linalg.splu)"),
     "deep_cd": ("solvers.deep_cd.solver:DeepCD",
                 "Deep conjugate-direction method (Kaneda et al. 2023), learned multigrid net"),
+    "mgno": ("solvers.mgno.solver:MgNOSolver",
+             "MgNO multigrid neural operator (He, Liu, Xu 2024) for Darcy and Burgers"),
+    "fno": ("solvers.fno.solver:FNOSolver",
+            "Fourier neural operator baseline (neuraloperator library; extra 'fno')"),
+    "mgno+cg": ("solvers.neural_operator.hybrid:MgNOCG",
+                "CG from the MgNO prediction (Darcy)"),
+    "mgno+amg": ("solvers.neural_operator.hybrid:MgNOAMG",
+                 "AMG-PCG from the MgNO prediction (Darcy)"),
+    "fno+cg": ("solvers.neural_operator.hybrid:FNOCG", "CG from the FNO prediction (Darcy)"),
+    "fno+amg": ("solvers.neural_operator.hybrid:FNOAMG",
+                "AMG-PCG from the FNO prediction (Darcy)"),
 }
 
 _registered: dict[str, type[Solver]] = {}

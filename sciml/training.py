@@ -78,8 +78,11 @@ def _make_schedule(spec: Option | None, optimizer: Any, epochs: int) -> Any:
         base_lr = optimizer.param_groups[0]["lr"]
         options = {"max_lr": base_lr, "pct_start": 0.2, "div_factor": 2.0,
                    "final_div_factor": 100.0, **kwargs}
-        return torch.optim.lr_scheduler.OneCycleLR(optimizer, total_steps=max(epochs, 2),
-                                                   **options)
+        total = max(epochs, 3)
+        # torch needs 1 < pct_start * total < total - 1 (else it divides by zero); short
+        # runs get a warm-up of at least 1.5 epochs
+        options["pct_start"] = min(max(options["pct_start"], 1.5 / total), 0.5)
+        return torch.optim.lr_scheduler.OneCycleLR(optimizer, total_steps=total, **options)
     if name == "step":
         options = {"step_size": max(epochs // 4, 1), "gamma": 0.5, **kwargs}
         return torch.optim.lr_scheduler.StepLR(optimizer, **options)

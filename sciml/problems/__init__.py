@@ -4,7 +4,9 @@ A PDE problem knows its reference discretisation (``to_linear_problem()``) so th
 linear solvers apply to it as well as learned methods.
 """
 
+from .burgers import Burgers1D
+from .darcy import DarcyFlow, assemble_darcy
 from .linear import LinearProblem
 from .poisson import Poisson
 
-__all__ = ["LinearProblem", "Poisson"]
+__all__ = ["Burgers1D", "DarcyFlow", "LinearProblem", "Poisson", "assemble_darcy"]

@@ -1,0 +1,230 @@
+"""MgNO against the FNO baseline on Darcy (smooth and rough) and Burgers: same data, same
+optimiser settings, several seeds; errors, parameters, seconds per epoch, error-vs-time.
+
+Each problem trains MgNO and FNO for ``--epochs`` epochs (equal epochs) and FNO once more
+for as many epochs as fit in MgNO's training time (equal time, its own OneCycle schedule;
+times are median epoch seconds, which other jobs on a shared machine disturb least).
+Each finished seed is merged into ``<out>/operators_<problem>.json``; the table of every
+problem present there is printed and the error-versus-time plot written to
+``<out>/operators.png``.
+
+For Darcy each trained model also starts CG and AMG-PCG (rtol 1e-6) on the last 5 test
+problems (``method="mgno+cg"``, ...), against a zero initial guess.
+
+Runs on a GPU when one is present; ``--paper`` sets the paper-size configuration there
+(1000 / 100 samples, 500 epochs). Example (the 2-core CPU settings of RESULTS.md)::
+
+    python benchmarks/operators.py --problem darcy-smooth --train 200 --test 100 \\
+        --epochs 20 --seeds 0        # then --seeds 1: one seed per job, ~9 min each
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+import sciml
+from sciml.data import load
+
+#: problem -> (data_gen module, generator arguments); 64^2 Darcy solved at 127^2, stride 2
+PROBLEMS: dict[str, tuple[str, dict[str, Any]]] = {
+    "darcy-smooth": ("darcy", {"family": "smooth", "resolution": 127, "downsample": 2}),
+    "darcy-rough": ("darcy", {"family": "rough", "resolution": 127, "downsample": 2}),
+    "burgers": ("burgers", {"resolution": 8192, "downsample": 8}),
+}
+
+
+def data_file(problem: str, folder: Path, train: int, test: int) -> Path:
+    """The problem's data set in ``folder`` (made with data_gen when missing)."""
+    path = folder / f"{problem}.h5"
+    if not path.exists():
+        import importlib  # noqa: PLC0415
+
+        module, kwargs = PROBLEMS[problem]
+        generator = importlib.import_module(f"data_gen.{module}")
+        generator.generate(path, train + test, test_samples=test, seed=0, **kwargs)
+    return path
+
+
+def hybrid_iterations(model: Any, path: Path, problems: int = 5,
+                      rtol: float = 1e-6) -> dict[str, float]:
+    """Mean CG and AMG-PCG iterations from the model's guess and from zero (test split)."""
+    coefficients = load(path, "test", problems, fields=["a"])["a"]
+    figures: dict[str, list[int]] = {}
+    for a in coefficients:
+        for krylov in ("cg", "amg"):
+            sol = sciml.solve(sciml.problems.DarcyFlow(a=a), method=f"{model.method}+{krylov}",
+                              model=model, rtol=rtol)
+            figures.setdefault(f"{krylov}_iterations", []).append(sol.iterations)
+            figures.setdefault(f"{krylov}_iterations_zero_guess", []).append(
+                sol.info["iterations_zero_guess"])
+    return {k: float(np.mean(v)) for k, v in figures.items()}
+
+
+def run_one(method: str, path: Path, *, epochs: int, seed: int, train: int, test: int,
+            device: str | None, settings: dict[str, Any]) -> dict[str, Any]:
+    """Train and evaluate one model; return its figures and its validation curve."""
+    start = time.perf_counter()
+    model = sciml.train(method, data=str(path), epochs=epochs, seed=seed, max_samples=train,
+                        device=device, progress=False, **settings)
+    seconds = time.perf_counter() - start
+    metrics = sciml.evaluate(model, data=str(path), device=device, max_samples=test)
+    if model.config["problem"] == "darcy":
+        metrics.update(hybrid_iterations(model, path))
+    history = model.provenance["history"]
+    elapsed = np.cumsum([h["seconds"] for h in history]).tolist()
+    return {"method": method, "seed": seed, "epochs": epochs, "parameters":
+            model.num_parameters(), "seconds": seconds,
+            # the median resists the other jobs of a shared machine
+            "seconds_per_epoch": float(np.median([h["seconds"] for h in history])),
+            **metrics, "curve": {"seconds": elapsed,
+                                 "val_rel_l2": [h["val_metric"] for h in history]}}
+
+
+def run_problem(problem: str, args: argparse.Namespace, out: Path) -> None:
+    """Every seed of MgNO, FNO (equal epochs) and FNO (equal time) on ``problem``.
+
+    Each finished seed is merged into ``out/operators_<problem>.json`` at once (a seed run
+    again replaces its earlier runs), so seeds can run as separate, shorter jobs.
+    """
+    path = data_file(problem, Path(args.data_dir), args.train, args.test)
+    settings = {"batch_size": args.batch_size, "lr": args.lr, "weight_decay": 1e-4,
+                "loss": args.loss, "schedule": "onecycle"}
+    record = out / f"operators_{problem}.json"
+    for seed in args.seeds:
+        common = {"seed": seed, "train": args.train, "test": args.test, "device": args.device,
+                  "settings": settings}
+        mgno = run_one("mgno", path, epochs=args.epochs, **common)
+        fno = run_one("fno", path, epochs=args.epochs, **common)
+        equal = max(1, round(args.epochs * mgno["seconds_per_epoch"]
+                             / fno["seconds_per_epoch"]))
+        fno_time = run_one("fno", path, epochs=equal, **common)
+        fno_time["method"] = "fno (equal time)"
+        print(f"{problem} seed {seed}: " + "; ".join(
+            f"{r['method']} {r['epochs']} ep {r['seconds']:.0f} s L2 {r['rel_l2']:.4f}"
+            for r in (mgno, fno, fno_time)), flush=True)
+        result = {"problem": problem, "data": str(path), "settings": settings,
+                  "train": args.train, "test": args.test, "epochs": args.epochs,
+                  "device": args.device or "cpu", "threads": args.threads, "runs": []}
+        if record.exists():
+            result = json.loads(record.read_text())
+            if (result["train"], result["test"], result["epochs"]) != (
+                    args.train, args.test, args.epochs):
+                raise SystemExit(f"{record} holds runs with other settings; use another --out")
+        result["runs"] = [r for r in result["runs"] if r["seed"] != seed]
+        result["runs"] += [mgno, fno, fno_time]
+        result["seeds"] = sorted({r["seed"] for r in result["runs"]})
+        record.write_text(json.dumps(result, indent=1))
+
+
+def _epoch_seconds(run: dict[str, Any]) -> float:
+    """Median seconds of one epoch (robust to other jobs on a shared machine)."""
+    return float(np.median(np.diff([0.0, *run["curve"]["seconds"]])))
+
+
+def _ratio(runs: list[dict[str, Any]], num: str, den: str, key: str) -> str:
+    ratios = [next(r[key] for r in runs if r["method"] == num and r["seed"] == s)
+              / next(r[key] for r in runs if r["method"] == den and r["seed"] == s)
+              for s in sorted({r["seed"] for r in runs})]
+    return f"{np.mean(ratios):.2f} ± {np.std(ratios):.2f}"
+
+
+def table(results: list[dict[str, Any]]) -> str:
+    """Markdown tables: per method means over seeds, then the MgNO / FNO ratios."""
+    lines = ["| problem | method | params | epochs | s/epoch | rel L2 (mean ± sd) | "
+             "rel H1 (mean ± sd) |", "|---|---|---|---|---|---|---|"]
+    ratio_lines = ["| problem | L2 ratio, equal epochs | H1 ratio, equal epochs | "
+                   "L2 ratio, equal time | H1 ratio, equal time |", "|---|---|---|---|---|"]
+    for res in results:
+        runs = res["runs"]
+        for method in ("mgno", "fno", "fno (equal time)"):
+            rs = [r for r in runs if r["method"] == method]
+            l2, h1 = np.array([r["rel_l2"] for r in rs]), np.array([r["rel_h1"] for r in rs])
+            lines.append(
+                f"| {res['problem']} | {method} | {rs[0]['parameters']:,} | "
+                f"{'/'.join(str(r['epochs']) for r in rs)} | "
+                f"{np.mean([_epoch_seconds(r) for r in rs]):.1f} | "
+                f"{l2.mean():.4f} ± {l2.std():.4f} | {h1.mean():.4f} ± {h1.std():.4f} |")
+        ratio_lines.append(
+            f"| {res['problem']} | {_ratio(runs, 'mgno', 'fno', 'rel_l2')} | "
+            f"{_ratio(runs, 'mgno', 'fno', 'rel_h1')} | "
+            f"{_ratio(runs, 'mgno', 'fno (equal time)', 'rel_l2')} | "
+            f"{_ratio(runs, 'mgno', 'fno (equal time)', 'rel_h1')} |")
+    hybrid_lines = [f"| problem | method | CG its from guess / zero | AMG-PCG its from guess / "
+                    f"zero |", "|---|---|---|---|"]
+    for res in results:
+        for method in ("mgno", "fno"):
+            rs = [r for r in res["runs"] if r["method"] == method and "cg_iterations" in r]
+            if rs:
+                mean = {k: np.mean([r[k] for r in rs]) for k in (
+                    "cg_iterations", "cg_iterations_zero_guess", "amg_iterations",
+                    "amg_iterations_zero_guess")}
+                hybrid_lines.append(
+                    f"| {res['problem']} | {method} | {mean['cg_iterations']:.1f} / "
+                    f"{mean['cg_iterations_zero_guess']:.1f} | {mean['amg_iterations']:.1f} / "
+                    f"{mean['amg_iterations_zero_guess']:.1f} |")
+    return "\n".join(lines + [""] + ratio_lines + [""] + hybrid_lines)
+
+
+def plot(results: list[dict[str, Any]], path: Path) -> None:
+    """Validation relative L2 against training seconds, one panel per problem."""
+    import matplotlib  # noqa: PLC0415
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt  # noqa: PLC0415
+
+    fig, axes = plt.subplots(1, len(results), figsize=(5 * len(results), 4), squeeze=False)
+    colours = {"mgno": "C0", "fno": "C1", "fno (equal time)": "C2"}
+    for ax, res in zip(axes[0], results):
+        for run in res["runs"]:
+            ax.semilogy(run["curve"]["seconds"], run["curve"]["val_rel_l2"],
+                        color=colours[run["method"]], alpha=0.8,
+                        label=run["method"] if run["seed"] == res["seeds"][0] else None)
+        ax.set(title=res["problem"], xlabel="training seconds",
+               ylabel="validation relative L2")
+        ax.legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Run the benchmark for the chosen problems, then print and plot everything in --out."""
+    import torch  # noqa: PLC0415
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--problem", nargs="+", choices=sorted(PROBLEMS),
+                        default=sorted(PROBLEMS))
+    parser.add_argument("--train", type=int, default=200)
+    parser.add_argument("--test", type=int, default=100)
+    parser.add_argument("--epochs", type=int, default=20)
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1])
+    parser.add_argument("--batch-size", type=int, default=8)
+    parser.add_argument("--lr", type=float, default=1e-3)
+    parser.add_argument("--loss", choices=("h1", "l2"), default="h1")
+    parser.add_argument("--paper", action="store_true",
+                        help="1000 train / 100 test samples, 500 epochs, 3 seeds, lr 5e-4")
+    parser.add_argument("--data-dir", default="benchmarks/data")
+    parser.add_argument("--out", default="benchmarks/results")
+    parser.add_argument("--threads", type=int, default=2)
+    args = parser.parse_args(argv)
+    if args.paper:
+        args.train, args.test, args.epochs, args.seeds, args.lr = 1000, 100, 500, [0, 1, 2], 5e-4
+    args.device = "cuda" if torch.cuda.is_available() else None
+    torch.set_num_threads(args.threads)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    Path(args.data_dir).mkdir(parents=True, exist_ok=True)
+    for problem in args.problem:
+        run_problem(problem, args, out)
+    results = [json.loads(p.read_text()) for p in sorted(out.glob("operators_*.json"))]
+    print(table(results))
+    plot(results, out / "operators.png")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""The Fourier neural operator baseline, taken from the neuraloperator library."""

@@ -1,0 +1,15 @@
+"""Training entry point of ``fno``: ``sciml train fno --data train.h5 --out fno.pt``.
+
+Data, loss (relative H1 by default) and optimiser settings are those every neural operator
+shares (:class:`solvers.neural_operator.base.OperatorSolver`); the loop is the shared
+:class:`sciml.training.Trainer`.
+"""
+
+from __future__ import annotations
+
+from solvers.neural_operator.cli import train_main
+
+
+def main(argv: list[str]) -> int:
+    """Run ``sciml train fno ARGS`` (``argv`` is ARGS); returns the exit status."""
+    return train_main("fno", argv)

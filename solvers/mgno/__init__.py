@@ -1,0 +1,1 @@
+"""MgNO: the multigrid neural operator (He, Liu, Xu, ICLR 2024)."""

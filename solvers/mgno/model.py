@@ -1,0 +1,224 @@
+"""The MgNO network: layers of ``u <- GELU(MgConv(u) + W u + b)``, MgConv a linear V-cycle.
+
+References
+----------
+J. He, X. Liu, J. Xu, "MgNO: Efficient Parameterization of Linear Operators via Multigrid",
+ICLR 2024, arXiv:2310.19809.
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+from sciml.errors import InvalidOptionError
+
+PADDING_MODES = ("zeros", "circular", "reflect")
+
+
+def _conv(ndim: int) -> type[nn.Module]:
+    return {1: nn.Conv1d, 2: nn.Conv2d}[ndim]
+
+
+def _conv_transpose(ndim: int) -> type[nn.Module]:
+    return {1: nn.ConvTranspose1d, 2: nn.ConvTranspose2d}[ndim]
+
+
+class _Smoother(nn.Module):
+    """One smoothing step ``u <- u + S(f - A u)`` (``u = S f`` when ``u`` is None)."""
+
+    def __init__(self, ndim: int, channels_u: int, channels_f: int, padding: str,
+                 first: bool) -> None:
+        super().__init__()
+        conv = _conv(ndim)
+        self.A = None if first else conv(channels_u, channels_f, 3, padding=1, bias=False,
+                                         padding_mode=padding)
+        self.S = conv(channels_f, channels_u, 3, padding=1, bias=False, padding_mode=padding)
+
+    def forward(self, u: torch.Tensor | None, f: torch.Tensor) -> torch.Tensor:
+        if self.A is None:
+            return self.S(f)
+        return u + self.S(f - self.A(u))
+
+
+class MgConv(nn.Module):
+    """One linear multi-channel V-cycle: the MgNO replacement of a convolution.
+
+    Parameters
+    ----------
+    ndim
+        Grid axes, 1 or 2.
+    channels_u, channels_f
+        Channels of the iterate ``u`` (output) and of the right-hand side ``f`` (input).
+    smoothing
+        Per level ``(pre, post)`` smoothing steps, finest level first; its length is the
+        number of levels. The finest level needs ``pre >= 1`` (it starts with ``u = S f``).
+    padding
+        Padding mode of every 3-point / 3x3 convolution: ``"zeros"`` (Dirichlet),
+        ``"circular"`` (periodic) or ``"reflect"``.
+
+    Notes
+    -----
+    1. Finest level: ``u = S f``, then ``pre - 1`` steps ``u <- u + S(f - A u)``.
+    2. Down to level ``l + 1``: ``f <- R f``, ``u <- Pi u`` (stride-2 3x3 convolutions), then
+       ``pre`` smoothing steps there.
+    3. Up: ``u_l <- u_l + P u_{l+1}`` (stride-2 4x4 transposed convolution), then ``post``
+       smoothing steps.
+
+    Every convolution has its own weights and no bias. A grid of ``n`` points goes to
+    ``ceil(n / 2)`` on the next level; on the way up, ``P``'s ``2 ceil(n / 2)`` points are
+    cropped to ``n``, so any grid size works (the paper uses sizes divisible by
+    ``2**(levels - 1)``). With circular padding ``P`` wraps around too (the paper's code
+    pads ``P`` with zeros in every mode), so on grids divisible by ``2**(levels - 1)`` the
+    V-cycle commutes with shifts by whole coarsest-grid cells.
+    """
+
+    def __init__(self, ndim: int, channels_u: int, channels_f: int,
+                 smoothing: Sequence[Sequence[int]], padding: str = "zeros") -> None:
+        super().__init__()
+        if padding not in PADDING_MODES:
+            raise InvalidOptionError(f"padding must be one of {PADDING_MODES}, got {padding!r}")
+        smoothing = [tuple(int(k) for k in level) for level in smoothing]
+        if not smoothing or any(len(s) != 2 or min(s) < 0 for s in smoothing) \
+                or smoothing[0][0] < 1:
+            raise InvalidOptionError(
+                "smoothing must be a non-empty list of (pre, post) counts >= 0, with pre >= 1 "
+                f"on the finest level; got {smoothing}")
+        conv, conv_t = _conv(ndim), _conv_transpose(ndim)
+        self.smoothing = smoothing
+        self.pre = nn.ModuleList(
+            nn.ModuleList(_Smoother(ndim, channels_u, channels_f, padding, l == 0 and i == 0)
+                          for i in range(pre))
+            for l, (pre, _) in enumerate(smoothing))
+        self.post = nn.ModuleList(
+            nn.ModuleList(_Smoother(ndim, channels_u, channels_f, padding, False)
+                          for _ in range(post))
+            for _, post in smoothing[:-1])
+        self.restrict_u = nn.ModuleList(
+            conv(channels_u, channels_u, 3, stride=2, padding=1, bias=False,
+                 padding_mode=padding) for _ in smoothing[:-1])
+        self.restrict_f = nn.ModuleList(
+            conv(channels_f, channels_f, 3, stride=2, padding=1, bias=False,
+                 padding_mode=padding) for _ in smoothing[:-1])
+        self.periodic = padding == "circular"
+        self.prolong = nn.ModuleList(
+            conv_t(channels_u, channels_u, 4, stride=2, bias=False) for _ in smoothing[:-1])
+
+    @property
+    def levels(self) -> int:
+        """Number of grid levels."""
+        return len(self.smoothing)
+
+    def forward(self, f: torch.Tensor) -> torch.Tensor:
+        """Apply the V-cycle to ``f`` of shape ``(batch, channels_f, *grid)``."""
+        us: list[torch.Tensor] = []
+        fs: list[torch.Tensor] = []
+        u = None
+        for level in range(self.levels):
+            if level > 0:
+                f = self.restrict_f[level - 1](f)
+                u = self.restrict_u[level - 1](u)
+            for step in self.pre[level]:
+                u = step(u, f)
+            us.append(u)
+            fs.append(f)
+        u = us[-1]
+        for level in range(self.levels - 2, -1, -1):
+            fine = us[level]
+            u = fine + _fit(self.prolong[level](u), fine.shape[2:], self.periodic)
+            for step in self.post[level]:
+                u = step(u, fs[level])
+        return u
+
+
+def _fit(full: torch.Tensor, shape: Sequence[int], periodic: bool) -> torch.Tensor:
+    """Cut the unpadded stride-2 4x4 transposed convolution to the fine grid ``shape``.
+
+    ``full`` has ``2 m + 2`` points per axis for ``m`` coarse points; point ``k`` of it is
+    fine point ``k - 1``. The two points outside the grid are dropped (zero or reflect
+    padding, i.e. padding 1 of the transposed convolution) or wrapped around (periodic).
+    """
+    for axis, n in enumerate(shape, start=2):
+        m2 = full.shape[axis] - 2
+        inner = full.narrow(axis, 1, m2)
+        if periodic and n == m2:
+            inner = inner.clone()
+            inner.narrow(axis, 0, 1).add_(full.narrow(axis, m2 + 1, 1))
+            inner.narrow(axis, m2 - 1, 1).add_(full.narrow(axis, 0, 1))
+        full = inner.narrow(axis, 0, n)
+    return full
+
+
+class MgNO(nn.Module):
+    """The multigrid neural operator: ``layers`` of ``u <- GELU(MgConv(u) + W u + b)``.
+
+    Parameters
+    ----------
+    ndim
+        Grid axes, 1 or 2.
+    in_channels, out_channels
+        Channels of the input field(s) and of the output.
+    channels
+        Channels of the hidden ``u`` (the paper's ``C_u``, 24 for Darcy).
+    layers
+        Number of MgNO layers (4; 5 for smooth Darcy in the paper).
+    levels
+        Grid levels of each V-cycle (6 for Darcy).
+    smoothing
+        ``(pre, post)`` smoothing steps per level; default one pre-smoothing step per level
+        and two on the coarsest, no post-smoothing (the published configurations).
+    padding
+        ``"zeros"`` (Dirichlet), ``"circular"`` (periodic) or ``"reflect"``.
+
+    Notes
+    -----
+    As in the paper there is no lifting layer: the first V-cycle takes the ``in_channels``
+    input as its ``f``; ``W`` is a 1x1 convolution with bias; the head is a 1x1 convolution
+    to ``out_channels`` without bias. The reference Darcy configuration (``in_channels=1``,
+    ``channels=24``, ``layers=4``, ``levels=6``) has 572,661 parameters.
+    """
+
+    def __init__(self, ndim: int, in_channels: int = 1, out_channels: int = 1,
+                 channels: int = 24, layers: int = 4, levels: int = 6,
+                 smoothing: Sequence[Sequence[int]] | None = None,
+                 padding: str = "zeros") -> None:
+        super().__init__()
+        if ndim not in (1, 2):
+            raise InvalidOptionError(f"MgNO supports 1 or 2 grid axes, got {ndim}")
+        if min(in_channels, out_channels, channels, layers, levels) < 1:
+            raise InvalidOptionError("in_channels, out_channels, channels, layers and levels "
+                                     "must all be >= 1")
+        if smoothing is None:
+            smoothing = [(1, 0)] * (levels - 1) + [(2, 0)]
+        if len(smoothing) != levels:
+            raise InvalidOptionError(f"smoothing lists {len(smoothing)} levels, but levels="
+                                     f"{levels}")
+        conv = _conv(ndim)
+        widths = [in_channels] + [channels] * layers
+        self.cycles = nn.ModuleList(MgConv(ndim, channels, widths[i], smoothing, padding)
+                                    for i in range(layers))
+        self.linears = nn.ModuleList(conv(widths[i], channels, 1) for i in range(layers))
+        self.head = conv(channels, out_channels, 1, bias=False)
+        self.channels_last = ndim == 2
+        if self.channels_last:      # 1.5-2x faster convolutions on CPU (oneDNN)
+            self.to(memory_format=torch.channels_last)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Map ``x`` of shape ``(batch, in_channels, *grid)`` to ``(batch, out, *grid)``."""
+        if self.channels_last:
+            x = x.contiguous(memory_format=torch.channels_last)
+        for cycle, linear in zip(self.cycles, self.linears):
+            x = F.gelu(cycle(x) + linear(x))
+        return self.head(x)
+
+
+def minimum_grid(levels: int, padding: str) -> int:
+    """Smallest grid extent a ``levels``-level V-cycle with ``padding`` can take.
+
+    Zero and circular padding work down to one point per level; reflect padding needs two
+    points on the coarsest level, ``ceil(n / 2**(levels - 1)) >= 2``.
+    """
+    return 2 ** (levels - 1) + 1 if padding == "reflect" else 1

@@ -1,0 +1,151 @@
+"""MgNO: architecture, training through the shared loop, persistence, hybrids, bad input."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+import sciml
+from sciml.registry import get_solver_class
+from sciml.errors import InvalidOptionError, ModelMismatchError
+from sciml.io import DatasetSpec, write_dataset
+from sciml.model import TrainedModel
+from sciml.problems.darcy import assemble_darcy
+from solvers.mgno.model import MgNO, minimum_grid
+from solvers.mgno.train import main as train_main
+
+from operator_data import darcy_pairs, periodic_pairs
+
+TINY = {"channels": 4, "layers": 2, "levels": 3}
+
+
+def _vcycle_parameters(c_u: int, c_f: int, smoothing: list[tuple[int, int]]) -> int:
+    conv3 = 9 * c_u * c_f                       # one 3x3 convolution between u and f
+    smoothers = conv3 + (sum(pre for pre, _ in smoothing) - 1) * 2 * conv3   # S; then A, S
+    restrictions = (len(smoothing) - 1) * 9 * (c_u * c_u + c_f * c_f)    # Pi and R
+    prolongations = (len(smoothing) - 1) * 16 * c_u * c_u                # 4x4 transposed
+    return smoothers + restrictions + prolongations
+
+
+def test_reference_darcy_config_has_572661_parameters() -> None:
+    smoothing = [(1, 0)] * 5 + [(2, 0)]
+    c_u, layers = 24, 4
+    expected = (_vcycle_parameters(c_u, 1, smoothing)
+                + (layers - 1) * _vcycle_parameters(c_u, c_u, smoothing)
+                + (1 * c_u + c_u) + (layers - 1) * (c_u * c_u + c_u)     # W u + b
+                + c_u)                                                   # head, no bias
+    net = MgNO(2, channels=24, layers=4, levels=6)
+    assert expected == 572_661
+    assert sum(p.numel() for p in net.parameters()) == expected
+
+
+@pytest.mark.parametrize("padding", ["zeros", "circular", "reflect"])
+@pytest.mark.parametrize("ndim,size", [(1, 37), (1, 64), (2, 21), (2, 33)])
+def test_output_keeps_any_grid_size(ndim: int, size: int, padding: str) -> None:
+    net = MgNO(ndim, levels=4, channels=3, layers=1, padding=padding)
+    out = net(torch.randn(2, 1, *([size] * ndim)))
+    assert out.shape == (2, 1, *([size] * ndim))
+
+
+def test_circular_padding_commutes_with_coarse_grid_shifts() -> None:
+    net = MgNO(1, levels=3, channels=3, layers=2, padding="circular")
+    x = torch.randn(1, 1, 32)
+    shift = 4                                   # a whole cell of the coarsest grid
+    out = net(torch.roll(x, shift, -1))
+    assert torch.allclose(out, torch.roll(net(x), shift, -1), atol=1e-5)
+
+
+def test_reflect_padding_needs_two_points_on_the_coarsest_level() -> None:
+    assert minimum_grid(6, "reflect") == 33
+    assert minimum_grid(6, "zeros") == 1
+
+
+@pytest.fixture(scope="module")
+def trained(darcy_data: tuple[np.ndarray, np.ndarray]) -> TrainedModel:
+    return sciml.train("mgno", data=darcy_data, epochs=4, seed=0, lr=3e-3, progress=False,
+                       **TINY)
+
+
+def test_training_steps_reduce_the_loss(trained: TrainedModel) -> None:
+    history = trained.provenance["history"]
+    assert len(history) == 4
+    assert history[-1]["train_loss"] < history[0]["train_loss"]
+
+
+def test_evaluate_reports_relative_l2_and_h1(trained: TrainedModel,
+                                             darcy_data: tuple[np.ndarray, np.ndarray]) -> None:
+    metrics = sciml.evaluate(trained, data=darcy_data)
+    assert set(metrics) == {"rel_l2", "rel_h1"}
+    assert 0 < metrics["rel_l2"] < 1 and metrics["rel_h1"] > 0
+
+
+def test_save_load_round_trip_with_weights_only(trained: TrainedModel, tmp_path) -> None:
+    path = trained.save(tmp_path / "mgno.pt")
+    raw = torch.load(path, map_location="cpu", weights_only=True)
+    assert raw["method"] == "mgno" and raw["config"]["network"]["channels"] == 4
+    a = darcy_pairs(1, 17, seed=3)[0][0]
+    sol = sciml.solve(sciml.problems.DarcyFlow(a=a), method="mgno", model=str(path))
+    assert sol.x.shape == (17, 17)
+    loaded = TrainedModel.load(path)
+    expected = sciml.solve(sciml.problems.DarcyFlow(a=a), method="mgno", model=trained).x
+    assert np.allclose(sol.x, expected, atol=1e-6)
+    assert loaded.num_parameters() == trained.num_parameters()
+
+
+def test_mgno_cg_reaches_tolerance_in_fewer_iterations_than_zero_guess() -> None:
+    a, u = darcy_pairs(8, 9)
+    model = sciml.train("mgno", data=(a, u), epochs=300, seed=0, lr=1e-2, loss="l2",
+                        val_fraction=0, schedule=None, progress=False, channels=8, layers=2,
+                        levels=2)
+    problem = sciml.problems.DarcyFlow(a=a[0])
+    sol = sciml.solve(problem, method="mgno+cg", model=model, rtol=1e-4)
+    A, b = assemble_darcy(a[0])
+    residual = np.linalg.norm(b - A @ sol.x[1:-1, 1:-1].ravel()) / np.linalg.norm(b)
+    assert sol.converged and residual <= 1e-4
+    assert sol.iterations < sol.info["iterations_zero_guess"]
+    assert sol.info["iterations_saved"] == sol.info["iterations_zero_guess"] - sol.iterations
+    amg = sciml.solve(problem, method="mgno+amg", model=model, rtol=1e-8)
+    assert amg.converged and amg.info["residual_norm"] <= 1e-8 * np.linalg.norm(b)
+
+
+def test_burgers_like_1d_data_train_a_periodic_model() -> None:
+    u0, u = periodic_pairs(16, 64)
+    model = sciml.train("mgno", data=(u0, u), epochs=2, progress=False, **TINY)
+    assert model.config["problem"] == "burgers"
+    assert model.config["network"]["padding"] == "circular"
+    sol = sciml.solve(sciml.problems.Burgers1D(u0=u0[0], nu=0.1, t=1.0), method="mgno",
+                      model=model)
+    assert sol.x.shape == (64,)
+
+
+def test_bad_input_names_what_the_model_expects(trained: TrainedModel) -> None:
+    with pytest.raises(ModelMismatchError, match="darcy"):
+        sciml.solve(sciml.problems.Burgers1D(u0=np.zeros(17)), method="mgno", model=trained)
+    with pytest.raises(ModelMismatchError, match="f=1.0"):
+        sciml.solve(sciml.problems.DarcyFlow(a=np.ones((17, 17)), f=2.0), method="mgno",
+                    model=trained)
+    with pytest.raises(ModelMismatchError, match="2 grid axes"):
+        get_solver_class("mgno").predict(trained, np.ones((3, 4, 5, 6)))
+    with pytest.raises(InvalidOptionError, match="channels"):
+        sciml.train("mgno", data=darcy_pairs(4, 9), epochs=1, chanels=3)
+    reflect = sciml.train("mgno", data=darcy_pairs(4, 9), epochs=1, progress=False,
+                          channels=2, layers=1, levels=3, padding="reflect")
+    with pytest.raises(ModelMismatchError, match="at least 5"):
+        sciml.solve(sciml.problems.DarcyFlow(a=np.ones((4, 4))), method="mgno", model=reflect)
+
+
+def test_training_command_line_reads_hdf5_and_saves(tmp_path) -> None:
+    a, u = darcy_pairs(6, 9)
+    data = tmp_path / "darcy.h5"
+    spec = DatasetSpec(generator="darcy", parameters={"f": 1.0}, seed=0, samples=6,
+                       fields={"a": (9, 9), "u": (9, 9)}, splits={"train": (0, 4),
+                                                                  "test": (4, 6)})
+    write_dataset(data, spec, {"a": a, "u": u})
+    out = tmp_path / "model.pt"
+    code = train_main(["--data", str(data), "--epochs", "1", "--out", str(out), "--test",
+                       str(data), "--set", "channels=2", "--set", "layers=1",
+                       "--set", "levels=2"])
+    assert code == 0
+    model = TrainedModel.load(out, method="mgno")
+    assert model.config["network"]["channels"] == 2 and "rel_l2" in model.metrics
