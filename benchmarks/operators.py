@@ -155,7 +155,7 @@ def table(results: list[dict[str, Any]]) -> str:
             f"{_ratio(runs, 'mgno', 'fno', 'rel_h1')} | "
             f"{_ratio(runs, 'mgno', 'fno (equal time)', 'rel_l2')} | "
             f"{_ratio(runs, 'mgno', 'fno (equal time)', 'rel_h1')} |")
-    hybrid_lines = [f"| problem | method | CG its from guess / zero | AMG-PCG its from guess / "
+    hybrid_lines = ["| problem | method | CG its from guess / zero | AMG-PCG its from guess / "
                     f"zero |", "|---|---|---|---|"]
     for res in results:
         for method in ("mgno", "fno"):

@@ -37,11 +37,12 @@ import tempfile
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, BinaryIO, Callable, Mapping
+from typing import Any, Callable, Mapping
 
 import h5py
 import numpy as np
 
+from .atomic import atomic_write
 from .errors import DataFileError
 
 FORMAT_NAME = "sciml-dataset"
@@ -304,7 +305,7 @@ class ChunkedWriter:
         manifest_path = self.parts / _MANIFEST
         if not manifest_path.exists():
             text = json.dumps(manifest, indent=1).encode()
-            _atomic_write(manifest_path, lambda fh: fh.write(text))
+            atomic_write(manifest_path, lambda fh: fh.write(text))
 
     def _check_manifest(self, manifest: dict[str, Any]) -> None:
         try:
@@ -341,7 +342,7 @@ class ChunkedWriter:
         start, stop = self.chunk_range(index)
         _check_arrays(self.spec, arrays, stop - start, f"chunk {index}")
         data = {k: np.asarray(v, dtype=np.float32) for k, v in arrays.items()}
-        _atomic_write(self._shard(index), lambda fh: np.savez(fh, **data))
+        atomic_write(self._shard(index), lambda fh: np.savez(fh, **data))
 
     def finalize(self) -> Path:
         """Assemble every chunk into the final file atomically, then delete the shards.
@@ -364,20 +365,6 @@ class ChunkedWriter:
         _publish(self.path, self.spec, read_block, blocks)
         shutil.rmtree(self.parts)
         return self.path
-
-
-def _atomic_write(path: Path, write: Callable[[BinaryIO], Any]) -> None:
-    """Call ``write`` on a temporary file beside ``path``, sync it, rename it to ``path``."""
-    fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            write(fh)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp_name, path)
-    except BaseException:
-        Path(tmp_name).unlink(missing_ok=True)
-        raise
 
 
 # -- reading ------------------------------------------------------------------------------------

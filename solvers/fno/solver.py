@@ -9,7 +9,7 @@ from solvers.neural_operator.base import OperatorSolver
 from .model import build_fno
 
 #: classic FNO2d (12 modes per quadrant, width 32) and FNO1d (16 modes, width 64)
-_NETWORKS = {
+NETWORKS = {
     "darcy": {"modes": 24, "width": 32, "layers": 4},
     "burgers": {"modes": 32, "width": 64, "layers": 4},
 }
@@ -36,10 +36,7 @@ class FNOSolver(OperatorSolver):
 
     name = "fno"
     description = "Fourier neural operator baseline (neuraloperator library; extra 'fno')"
-
-    @classmethod
-    def default_network(cls, problem: str) -> dict[str, Any]:
-        return dict(_NETWORKS[problem])
+    networks = NETWORKS
 
     @classmethod
     def build_network(cls, config: dict[str, Any]) -> Any:

@@ -9,7 +9,7 @@ from solvers.neural_operator.base import OperatorSolver
 from .model import MgNO, minimum_grid
 
 #: the paper's configurations: Darcy (Dirichlet, zero padding) and Burgers (periodic)
-_NETWORKS = {
+NETWORKS = {
     "darcy": {"channels": 24, "layers": 4, "levels": 6, "smoothing": None,
               "padding": "zeros"},
     "burgers": {"channels": 32, "layers": 4, "levels": 7, "smoothing": None,
@@ -40,10 +40,7 @@ class MgNOSolver(OperatorSolver):
 
     name = "mgno"
     description = "MgNO multigrid neural operator (He, Liu, Xu 2024) for Darcy and Burgers"
-
-    @classmethod
-    def default_network(cls, problem: str) -> dict[str, Any]:
-        return dict(_NETWORKS[problem])
+    networks = NETWORKS
 
     @classmethod
     def build_network(cls, config: dict[str, Any]) -> MgNO:

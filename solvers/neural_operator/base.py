@@ -1,7 +1,7 @@
 """The learned-solver base of every neural operator: train, evaluate, predict, solve.
 
-A subclass supplies the network only: ``name``, :meth:`OperatorSolver.default_network` (its
-options and their defaults per problem), :meth:`OperatorSolver.build_network` and, where the
+A subclass supplies the network only: ``name``, ``networks`` (its options and their
+defaults per problem), :meth:`OperatorSolver.build_network` and, where the
 network limits the grid, :meth:`OperatorSolver.min_grid`. Training goes through the shared
 :class:`sciml.training.Trainer`.
 """
@@ -24,7 +24,7 @@ from sciml.solution import Solution
 from sciml.solver import LearnedSolver, check_options
 from sciml.training import Trainer, split_indices
 
-from .data import PROBLEMS, OperatorPairs, load_operator_data
+from .data import PROBLEMS, load_operator_data
 
 _LOSSES = ("l2", "h1")
 
@@ -55,10 +55,13 @@ class OperatorSolver(LearnedSolver):
     }
 
     # -- what a network family supplies ---------------------------------------------------
+    #: problem name -> the network options (with defaults); the keys are all it accepts
+    networks: ClassVar[dict[str, dict[str, Any]]] = {}
+
     @classmethod
     def default_network(cls, problem: str) -> dict[str, Any]:
-        """The network options (with defaults) for ``problem``; keys are all it accepts."""
-        raise NotImplementedError
+        """A copy of the network options (with defaults) for ``problem``."""
+        return dict(cls.networks[problem])
 
     @classmethod
     def min_grid(cls, config: dict[str, Any]) -> int:
