@@ -156,7 +156,7 @@ def table(results: list[dict[str, Any]]) -> str:
             f"{_ratio(runs, 'mgno', 'fno (equal time)', 'rel_l2')} | "
             f"{_ratio(runs, 'mgno', 'fno (equal time)', 'rel_h1')} |")
     hybrid_lines = ["| problem | method | CG its from guess / zero | AMG-PCG its from guess / "
-                    f"zero |", "|---|---|---|---|"]
+                    "zero |", "|---|---|---|---|"]
     for res in results:
         for method in ("mgno", "fno"):
             rs = [r for r in res["runs"] if r["method"] == method and "cg_iterations" in r]
