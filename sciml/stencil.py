@@ -21,7 +21,6 @@ and, for CuPy, as one fused CUDA kernel in :mod:`sciml.cuda_kernels`.
 
 from __future__ import annotations
 
-import threading
 from typing import Any, Sequence
 
 import numpy as np
@@ -186,7 +185,7 @@ class StencilOperator:
         if self.coefficient is not None or self.mask is not None or "neumann" in self.bc:
             k = self.coefficient if self.coefficient is not None else xp.ones(grid_shape, dtype)
             self.lower, self.diag = face_weights(k, self.mask, self.bc)
-        self._scratch = threading.local()
+        self._scratch: Any = None
 
     @property
     def constant(self) -> bool:
@@ -274,10 +273,10 @@ class StencilOperator:
                 yf[:-s] -= tmp
 
     def _buffer(self, xp: Any, size: int, dtype: Any) -> Any:
-        """A reusable per-thread scratch array (no allocation per slab on the hot path)."""
-        buf = getattr(self._scratch, "array", None)
+        """A reusable scratch array (no allocation per slab on the hot path)."""
+        buf = self._scratch
         if buf is None or array_namespace(buf) is not xp or buf.size < size or buf.dtype != dtype:
-            buf = self._scratch.array = xp.empty(size, dtype=dtype)
+            buf = self._scratch = xp.empty(size, dtype=dtype)
         return buf[:size]
 
     def diagonal(self) -> Any:

@@ -8,18 +8,16 @@ them in as few passes over memory as it can:
 
 NumPy works block by block so that each block's operands stay in cache (for a
 :class:`~sciml.stencil.StencilOperator` the direction update, the stencil and the dot product
-share one sweep over slabs of planes), and splits large sweeps over ``SCIML_NUM_THREADS``
-threads (default: the CPU count, at most 2; NumPy releases the GIL inside each block
-operation). CuPy uses fused element-wise CUDA kernels (:mod:`sciml.cuda_kernels`). The
-arithmetic is the same on both, and the same as SciPy's CG.
+share one sweep over slabs of planes). CuPy uses fused element-wise CUDA kernels
+(:mod:`sciml.cuda_kernels`). The arithmetic is the same on both, and the same as SciPy's CG.
+
+Splitting the NumPy sweeps over two threads was measured and rejected: at 128^3 on the
+2-core machine it was 1.2x slower than one thread (the sweep is memory-bound).
 """
 
 from __future__ import annotations
 
-import os
-from concurrent.futures import ThreadPoolExecutor
-from functools import lru_cache
-from typing import Any, Callable, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -28,35 +26,6 @@ from sciml.stencil import StencilOperator
 
 #: elements per block on the NumPy path (512 KiB of float64: a few blocks fit in L2)
 BLOCK = 1 << 16
-#: below this many unknowns a sweep runs on one thread (thread hand-off costs more)
-THREADED_MIN_SIZE = 1 << 18
-
-
-def num_threads() -> int:
-    """Threads for NumPy sweeps: ``SCIML_NUM_THREADS`` or min(2, CPU count)."""
-    value = os.environ.get("SCIML_NUM_THREADS")
-    return max(1, int(value)) if value else min(2, os.cpu_count() or 1)
-
-
-@lru_cache(maxsize=None)
-def _pool(threads: int) -> ThreadPoolExecutor:
-    return ThreadPoolExecutor(max_workers=threads, thread_name_prefix="sciml-sweep")
-
-
-def _parallel_sum(work: Callable[[Sequence[int]], float], items: int, size: int) -> float:
-    """Run ``work`` on contiguous index ranges covering ``range(items)``; sum the results.
-
-    One range per thread when the data are large enough, in a fixed order, so the sum is
-    the same for the same thread count.
-    """
-    threads = min(num_threads(), items) if size >= THREADED_MIN_SIZE else 1
-    if threads == 1:
-        return work(range(items))
-    cuts = np.linspace(0, items, threads + 1).astype(int)
-    parts = [range(a, b) for a, b in zip(cuts[:-1], cuts[1:])]
-    return sum(_pool(threads).map(work, parts))
-
-
 def apply(A: Any, x: Any, out: Any = None) -> Any:
     """``A @ x`` for any accepted operator type, into ``out`` when given."""
     if isinstance(A, StencilOperator):
@@ -92,12 +61,7 @@ def direction_matvec_dot(A: Any, p: Any, z: Any, beta: float, q: Any) -> float:
 
 def _stencil_sweep(A: StencilOperator, p: Any, z: Any, beta: float, q: Any) -> float:
     """One sweep over slabs: each slab's direction is updated one slab ahead of the stencil,
-    which reads a plane of halo on each side.
-
-    With several threads each takes a contiguous run of slabs; the first and last slab of
-    every run are updated before the threads start, so no thread reads a halo plane that
-    another thread has still to update.
-    """
+    which reads a plane of halo on each side."""
     pg, zg, qg = (v.reshape(A.grid_shape) for v in (p, z, q))
     slabs = A.slabs()
 
@@ -106,27 +70,14 @@ def _stencil_sweep(A: StencilOperator, p: Any, z: Any, beta: float, q: Any) -> f
         pg[start:stop] *= beta
         pg[start:stop] += zg[start:stop]
 
-    threads = min(num_threads(), len(slabs)) if p.size >= THREADED_MIN_SIZE else 1
-    cuts = np.linspace(0, len(slabs), threads + 1).astype(int)
-    done = sorted({int(c) for c in cuts[:-1]} | {int(c) - 1 for c in cuts[1:]})
-    for k in done:
-        update(k)
-    ready = set(done)
-
-    def sweep(ks: Sequence[int]) -> float:
-        total = 0.0
-        for k in ks:
-            if k + 1 in ks and k + 1 not in ready:
-                update(k + 1)
-            start, stop = slabs[k]
-            A.apply_slab(pg, qg, start, stop)
-            total += float(np.dot(pg[start:stop].reshape(-1), qg[start:stop].reshape(-1)))
-        return total
-
-    if threads == 1:
-        return sweep(range(len(slabs)))
-    parts = [range(a, b) for a, b in zip(cuts[:-1], cuts[1:])]
-    return sum(_pool(threads).map(sweep, parts))
+    update(0)
+    total = 0.0
+    for k, (start, stop) in enumerate(slabs):
+        if k + 1 < len(slabs):
+            update(k + 1)
+        A.apply_slab(pg, qg, start, stop)
+        total += float(np.dot(pg[start:stop].reshape(-1), qg[start:stop].reshape(-1)))
+    return total
 
 
 def update_iterate(x: Any, r: Any, p: Any, q: Any, alpha: float) -> float:
@@ -137,19 +88,13 @@ def update_iterate(x: Any, r: Any, p: Any, q: Any, alpha: float) -> float:
 
         cuda_kernels.cg_update_iterate(x, r, p, q, alpha)
         return float(xp.dot(r, r))
-    blocks = _blocks(x.size)
-
-    def sweep(ks: Sequence[int]) -> float:
-        total = 0.0
-        scratch = np.empty(min(BLOCK, x.size), dtype=x.dtype)  # no per-block allocation
-        for k in ks:
-            b = blocks[k]
-            tmp = scratch[: b.stop - b.start]
-            np.multiply(p[b], alpha, out=tmp)
-            x[b] += tmp
-            np.multiply(q[b], alpha, out=tmp)
-            r[b] -= tmp
-            total += float(np.dot(r[b], r[b]))
-        return total
-
-    return _parallel_sum(sweep, len(blocks), x.size)
+    total = 0.0
+    scratch = np.empty(min(BLOCK, x.size), dtype=x.dtype)  # no per-block allocation
+    for b in _blocks(x.size):
+        tmp = scratch[: b.stop - b.start]
+        np.multiply(p[b], alpha, out=tmp)
+        x[b] += tmp
+        np.multiply(q[b], alpha, out=tmp)
+        r[b] -= tmp
+        total += float(np.dot(r[b], r[b]))
+    return total

@@ -100,21 +100,3 @@ def test_cg_on_cupy_gives_the_numpy_answer():
     assert gpu.converged and abs(gpu.iterations - cpu.iterations) <= 1
     assert np.allclose(gpu.x.get(), cpu.x, rtol=1e-6, atol=1e-9)
 
-
-@pytest.mark.parametrize("threads", ["1", "2", "3"])
-def test_threaded_sweeps_give_the_single_thread_iterates(threads, monkeypatch):
-    """Splitting the fused CG sweeps over threads changes nothing but rounding."""
-    from solvers.classical import kernels
-
-    monkeypatch.setenv("SCIML_NUM_THREADS", threads)
-    monkeypatch.setattr(kernels, "THREADED_MIN_SIZE", 0)
-    monkeypatch.setattr(kernels, "BLOCK", 64)
-    prob = sciml.problems.Poisson(shape=(11, 6, 5), rhs="random", seed=2,
-                                  coefficient=np.random.default_rng(0).uniform(1, 3, (11, 6, 5)))
-    lp = prob.to_linear_problem(matrix_free=True)
-    lp.A.slabs = lambda target_elements=0: [(i, i + 1) for i in range(11)]  # 11 thin slabs
-    ours = iterates_of(lambda cb: conjugate_gradient(lp.A, lp.b, rtol=1e-10, callback=cb))
-    theirs = iterates_of(lambda cb: spla.cg(prob.to_linear_problem().A, lp.b, rtol=1e-10,
-                                            callback=cb))
-    assert len(ours) == len(theirs)
-    assert np.allclose(ours[-1], theirs[-1], rtol=1e-9)
