@@ -21,6 +21,7 @@ import numpy as np  # noqa: E402
 
 import sciml  # noqa: E402
 from sciml.data import load  # noqa: E402
+from operator_comparison import add_training_arguments, train_and_compare  # noqa: E402
 from data_gen import darcy  # noqa: E402
 
 
@@ -29,14 +30,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", help="an existing Darcy data set (skips generation)")
     parser.add_argument("--family", default="smooth", choices=sorted(darcy.FAMILIES))
-    parser.add_argument("--train", type=int, default=200)
-    parser.add_argument("--test", type=int, default=50)
     parser.add_argument("--resolution", type=int, default=127, help="grid solved on")
     parser.add_argument("--downsample", type=int, default=2, help="stride stored (127/2: 64)")
-    parser.add_argument("--epochs", type=int, default=15)
-    parser.add_argument("--lr", type=float, default=1e-3)
-    parser.add_argument("--methods", nargs="+", default=["mgno", "fno"])
-    parser.add_argument("--out", default="examples/out")
+    add_training_arguments(parser, train=200, test=50, epochs=15)
     args = parser.parse_args()
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -48,18 +44,7 @@ def main() -> None:
                                        seed=0, overwrite=True)
 
     # 2. train each operator with the same loop and settings, evaluate on the test split
-    models, rows = {}, []
-    for method in args.methods:
-        model = sciml.train(method, data=str(data), epochs=args.epochs, seed=0, lr=args.lr,
-                            max_samples=args.train)
-        metrics = sciml.evaluate(model, data=str(data))
-        model.save(out / f"{method}_darcy.pt")
-        models[method] = model
-        rows.append((method, model.num_parameters(), model.metrics["train_seconds"], metrics))
-
-    print(f"\n{'method':8s} {'parameters':>11s} {'train s':>8s} {'rel L2':>8s} {'rel H1':>8s}")
-    for method, params, seconds, m in rows:
-        print(f"{method:8s} {params:11,d} {seconds:8.0f} {m['rel_l2']:8.4f} {m['rel_h1']:8.4f}")
+    models = train_and_compare(args, data, "darcy")
 
     # 3. one test problem: the operators, and the learned guess as CG's initial iterate
     test = load(data, split="test", n=1)
