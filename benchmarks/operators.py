@@ -90,7 +90,7 @@ def run_problem(problem: str, args: argparse.Namespace, out: Path) -> None:
     """Every seed of MgNO, FNO (equal epochs) and FNO (equal time) on ``problem``.
 
     Each finished seed is merged into ``out/operators_<problem>.json`` at once (a seed run
-    again replaces its earlier runs), so seeds can run as separate, shorter jobs.
+    again replaces its earlier runs), so seeds can run as separate or concurrent jobs.
     """
     path = data_file(problem, Path(args.data_dir), args.train, args.test)
     settings = {"batch_size": args.batch_size, "lr": args.lr, "weight_decay": 1e-4,
@@ -108,18 +108,34 @@ def run_problem(problem: str, args: argparse.Namespace, out: Path) -> None:
         print(f"{problem} seed {seed}: " + "; ".join(
             f"{r['method']} {r['epochs']} ep {r['seconds']:.0f} s L2 {r['rel_l2']:.4f}"
             for r in (mgno, fno, fno_time)), flush=True)
-        result = {"problem": problem, "data": str(path), "settings": settings,
-                  "train": args.train, "test": args.test, "epochs": args.epochs,
-                  "device": args.device or "cpu", "threads": args.threads, "runs": []}
-        if record.exists():
-            result = json.loads(record.read_text())
-            if (result["train"], result["test"], result["epochs"]) != (
-                    args.train, args.test, args.epochs):
-                raise SystemExit(f"{record} holds runs with other settings; use another --out")
-        result["runs"] = [r for r in result["runs"] if r["seed"] != seed]
-        result["runs"] += [mgno, fno, fno_time]
+        merge_seed(record, seed, [mgno, fno, fno_time],
+                   {"problem": problem, "data": str(path), "settings": settings,
+                    "train": args.train, "test": args.test, "epochs": args.epochs,
+                    "device": args.device or "cpu", "threads": args.threads, "runs": []})
+
+
+def merge_seed(record: Path, seed: int, runs: list[dict[str, Any]],
+               header: dict[str, Any]) -> None:
+    """Replace ``seed``'s runs in the JSON ``record`` (created from ``header`` if missing).
+
+    The read-merge-write holds an exclusive lock beside the record and publishes the file
+    atomically, so seeds may run as concurrent jobs (one per core) and a kill loses nothing.
+    """
+    import fcntl  # noqa: PLC0415
+
+    from sciml.atomic import atomic_write  # noqa: PLC0415
+
+    with open(record.with_suffix(".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        result = json.loads(record.read_text()) if record.exists() else header
+        mine = (header["train"], header["test"], header["epochs"])
+        if (result["train"], result["test"], result["epochs"]) != mine:
+            raise SystemExit(f"{record} holds runs with other settings (train, test, epochs) "
+                             f"than {mine}; use another --out")
+        result["runs"] = [r for r in result["runs"] if r["seed"] != seed] + runs
         result["seeds"] = sorted({r["seed"] for r in result["runs"]})
-        record.write_text(json.dumps(result, indent=1))
+        text = json.dumps(result, indent=1).encode()
+        atomic_write(record, lambda fh: fh.write(text))
 
 
 def _epoch_seconds(run: dict[str, Any]) -> float:

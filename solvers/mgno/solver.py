@@ -8,11 +8,14 @@ from solvers.neural_operator.base import OperatorSolver
 
 from .model import MgNO, minimum_grid
 
-#: the paper's configurations: Darcy (Dirichlet, zero padding) and Burgers (periodic)
+#: Darcy: the paper's configuration (Dirichlet, zero padding). Burgers (periodic) is our own:
+#: the paper has no 1D setting; 10 levels bring 1024 points down to 2, so one V-cycle sees
+#: the whole period (7 levels, 16 coarsest points, left rel. L2 at 68 % after 10 epochs on
+#: 500 samples where 10 levels reached 8 %; u(., 1) is dominated by the lowest mode)
 NETWORKS = {
     "darcy": {"channels": 24, "layers": 4, "levels": 6, "smoothing": None,
               "padding": "zeros"},
-    "burgers": {"channels": 32, "layers": 4, "levels": 7, "smoothing": None,
+    "burgers": {"channels": 32, "layers": 4, "levels": 10, "smoothing": None,
                 "padding": "circular"},
 }
 
@@ -22,7 +25,7 @@ class MgNOSolver(OperatorSolver):
 
     Network options (``sciml.train("mgno", ..., channels=24, layers=4, levels=6,
     smoothing=None, padding="zeros")``) are those of :class:`~solvers.mgno.model.MgNO`;
-    Burgers defaults to 32 channels, 7 levels and circular (periodic) padding.
+    Burgers defaults to 32 channels, 10 levels and circular (periodic) padding.
 
     Notes
     -----
