@@ -8,14 +8,16 @@ Each finished seed is merged into ``<out>/operators_<problem>.json``; the table 
 problem present there is printed and the error-versus-time plot written to
 ``<out>/operators.png``.
 
-For Darcy each trained model also starts CG and AMG-PCG (rtol 1e-6) on the last 5 test
+For Darcy each trained model also starts CG and AMG-PCG (rtol 1e-6) on the first 5 test
 problems (``method="mgno+cg"``, ...), against a zero initial guess.
 
-Runs on a GPU when one is present; ``--paper`` sets the paper-size configuration there
-(1000 / 100 samples, 500 epochs). Example (the 2-core CPU settings of RESULTS.md)::
+Defaults: the issue's data size (1000 training / 100 test samples), 20 epochs, seeds 0 and
+1. With a GPU present it runs there and switches to the paper-size recipe (``--paper``:
+500 epochs, 3 seeds, peak lr 5e-4; ``--no-paper`` keeps the flags). On the 2-core CPU of
+RESULTS.md each seed ran as its own single-threaded job, both at once::
 
-    python benchmarks/operators.py --problem darcy-smooth --train 200 --test 100 \\
-        --epochs 20 --seeds 0        # then --seeds 1: one seed per job, ~9 min each
+    python benchmarks/operators.py --problem burgers darcy-rough darcy-smooth \\
+        --seeds 0 --threads 1 &       # and the same with --seeds 1
 """
 
 from __future__ import annotations
@@ -87,10 +89,12 @@ def run_one(method: str, path: Path, *, epochs: int, seed: int, train: int, test
 
 
 def run_problem(problem: str, args: argparse.Namespace, out: Path) -> None:
-    """Every seed of MgNO, FNO (equal epochs) and FNO (equal time) on ``problem``.
+    """Every seed of ``args.methods`` (MgNO, FNO) and FNO at MgNO's time on ``problem``.
 
-    Each finished seed is merged into ``out/operators_<problem>.json`` at once (a seed run
-    again replaces its earlier runs), so seeds can run as separate or concurrent jobs.
+    The equal-time FNO run needs MgNO's epoch time, so it runs when one job trains both
+    (and ``--equal-time`` is on). Each finished seed is merged into
+    ``out/operators_<problem>.json`` at once (a method and seed run again replaces its
+    earlier run), so seeds, or methods, can run as separate or concurrent jobs.
     """
     path = data_file(problem, Path(args.data_dir), args.train, args.test)
     settings = {"batch_size": args.batch_size, "lr": args.lr, "weight_decay": 1e-4,
@@ -99,27 +103,27 @@ def run_problem(problem: str, args: argparse.Namespace, out: Path) -> None:
     for seed in args.seeds:
         common = {"seed": seed, "train": args.train, "test": args.test, "device": args.device,
                   "settings": settings}
-        mgno = run_one("mgno", path, epochs=args.epochs, **common)
-        fno = run_one("fno", path, epochs=args.epochs, **common)
-        equal = max(1, round(args.epochs * mgno["seconds_per_epoch"]
-                             / fno["seconds_per_epoch"]))
-        fno_time = run_one("fno", path, epochs=equal, **common)
-        fno_time["method"] = "fno (equal time)"
+        runs = {m: run_one(m, path, epochs=args.epochs, **common) for m in args.methods}
+        if args.equal_time and {"mgno", "fno"} <= runs.keys():
+            equal = max(1, round(args.epochs * runs["mgno"]["seconds_per_epoch"]
+                                 / runs["fno"]["seconds_per_epoch"]))
+            runs["fno (equal time)"] = {**run_one("fno", path, epochs=equal, **common),
+                                        "method": "fno (equal time)"}
         print(f"{problem} seed {seed}: " + "; ".join(
             f"{r['method']} {r['epochs']} ep {r['seconds']:.0f} s L2 {r['rel_l2']:.4f}"
-            for r in (mgno, fno, fno_time)), flush=True)
-        merge_seed(record, seed, [mgno, fno, fno_time],
+            for r in runs.values()), flush=True)
+        merge_runs(record, list(runs.values()),
                    {"problem": problem, "data": str(path), "settings": settings,
                     "train": args.train, "test": args.test, "epochs": args.epochs,
                     "device": args.device or "cpu", "threads": args.threads, "runs": []})
 
 
-def merge_seed(record: Path, seed: int, runs: list[dict[str, Any]],
-               header: dict[str, Any]) -> None:
-    """Replace ``seed``'s runs in the JSON ``record`` (created from ``header`` if missing).
+def merge_runs(record: Path, runs: list[dict[str, Any]], header: dict[str, Any]) -> None:
+    """Put ``runs`` into the JSON ``record`` (made from ``header`` if missing), replacing
+    earlier runs of the same method and seed.
 
     The read-merge-write holds an exclusive lock beside the record and publishes the file
-    atomically, so seeds may run as concurrent jobs (one per core) and a kill loses nothing.
+    atomically, so jobs may run concurrently (one per core) and a kill loses nothing.
     """
     import fcntl  # noqa: PLC0415
 
@@ -132,7 +136,9 @@ def merge_seed(record: Path, seed: int, runs: list[dict[str, Any]],
         if (result["train"], result["test"], result["epochs"]) != mine:
             raise SystemExit(f"{record} holds runs with other settings (train, test, epochs) "
                              f"than {mine}; use another --out")
-        result["runs"] = [r for r in result["runs"] if r["seed"] != seed] + runs
+        new = {(r["method"], r["seed"]) for r in runs}
+        result["runs"] = [r for r in result["runs"] if (r["method"], r["seed"]) not in new]
+        result["runs"] += runs
         result["seeds"] = sorted({r["seed"] for r in result["runs"]})
         text = json.dumps(result, indent=1).encode()
         atomic_write(record, lambda fh: fh.write(text))
@@ -144,10 +150,10 @@ def _epoch_seconds(run: dict[str, Any]) -> float:
 
 
 def _ratio(runs: list[dict[str, Any]], num: str, den: str, key: str) -> str:
-    ratios = [next(r[key] for r in runs if r["method"] == num and r["seed"] == s)
-              / next(r[key] for r in runs if r["method"] == den and r["seed"] == s)
-              for s in sorted({r["seed"] for r in runs})]
-    return f"{np.mean(ratios):.2f} ± {np.std(ratios):.2f}"
+    by = {(r["method"], r["seed"]): r[key] for r in runs}
+    ratios = [by[num, s] / by[den, s] for s in sorted({r["seed"] for r in runs})
+              if (num, s) in by and (den, s) in by]
+    return f"{np.mean(ratios):.2f} ± {np.std(ratios):.2f}" if ratios else "–"
 
 
 def table(results: list[dict[str, Any]]) -> str:
@@ -160,6 +166,8 @@ def table(results: list[dict[str, Any]]) -> str:
         runs = res["runs"]
         for method in ("mgno", "fno", "fno (equal time)"):
             rs = [r for r in runs if r["method"] == method]
+            if not rs:
+                continue
             l2, h1 = np.array([r["rel_l2"] for r in rs]), np.array([r["rel_h1"] for r in rs])
             lines.append(
                 f"| {res['problem']} | {method} | {rs[0]['parameters']:,} | "
@@ -215,22 +223,27 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--problem", nargs="+", choices=sorted(PROBLEMS),
                         default=sorted(PROBLEMS))
-    parser.add_argument("--train", type=int, default=200)
+    parser.add_argument("--train", type=int, default=1000)
     parser.add_argument("--test", type=int, default=100)
     parser.add_argument("--epochs", type=int, default=20)
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1])
+    parser.add_argument("--methods", nargs="+", choices=("mgno", "fno"),
+                        default=["mgno", "fno"])
+    parser.add_argument("--equal-time", action=argparse.BooleanOptionalAction, default=True,
+                        help="also train FNO for MgNO's training time (needs both methods)")
     parser.add_argument("--batch-size", type=int, default=8)
     parser.add_argument("--lr", type=float, default=1e-3)
     parser.add_argument("--loss", choices=("h1", "l2"), default="h1")
-    parser.add_argument("--paper", action="store_true",
-                        help="1000 train / 100 test samples, 500 epochs, 3 seeds, lr 5e-4")
+    parser.add_argument("--paper", action=argparse.BooleanOptionalAction, default=None,
+                        help="1000 train / 100 test samples, 500 epochs, 3 seeds, lr 5e-4 "
+                             "(default: on when a GPU is present)")
     parser.add_argument("--data-dir", default="benchmarks/data")
     parser.add_argument("--out", default="benchmarks/results")
     parser.add_argument("--threads", type=int, default=2)
     args = parser.parse_args(argv)
-    if args.paper:
-        args.train, args.test, args.epochs, args.seeds, args.lr = 1000, 100, 500, [0, 1, 2], 5e-4
     args.device = "cuda" if torch.cuda.is_available() else None
+    if args.paper if args.paper is not None else args.device == "cuda":
+        args.train, args.test, args.epochs, args.seeds, args.lr = 1000, 100, 500, [0, 1, 2], 5e-4
     torch.set_num_threads(args.threads)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
