@@ -100,6 +100,10 @@ def run_problem(problem: str, args: argparse.Namespace, out: Path) -> None:
     settings = {"batch_size": args.batch_size, "lr": args.lr, "weight_decay": 1e-4,
                 "loss": args.loss, "schedule": "onecycle"}
     record = out / f"operators_{problem}.json"
+    header = {"problem": problem, "data": str(path), "settings": settings,
+              "train": args.train, "test": args.test, "epochs": args.epochs,
+              "device": args.device or "cpu", "threads": args.threads, "runs": []}
+    check_record(record, header)            # before hours of training, not after
     for seed in args.seeds:
         common = {"seed": seed, "train": args.train, "test": args.test, "device": args.device,
                   "settings": settings}
@@ -112,10 +116,21 @@ def run_problem(problem: str, args: argparse.Namespace, out: Path) -> None:
         print(f"{problem} seed {seed}: " + "; ".join(
             f"{r['method']} {r['epochs']} ep {r['seconds']:.0f} s L2 {r['rel_l2']:.4f}"
             for r in runs.values()), flush=True)
-        merge_runs(record, list(runs.values()),
-                   {"problem": problem, "data": str(path), "settings": settings,
-                    "train": args.train, "test": args.test, "epochs": args.epochs,
-                    "device": args.device or "cpu", "threads": args.threads, "runs": []})
+        merge_runs(record, list(runs.values()), header)
+
+
+def check_record(record: Path, header: dict[str, Any]) -> dict[str, Any]:
+    """The runs already in ``record`` (a new record from ``header`` if missing).
+
+    Raises SystemExit when ``record`` holds runs of another size (train, test, epochs):
+    the tables would mix them.
+    """
+    result = json.loads(record.read_text()) if record.exists() else header
+    mine = (header["train"], header["test"], header["epochs"])
+    if (result["train"], result["test"], result["epochs"]) != mine:
+        raise SystemExit(f"{record} holds runs with other settings (train, test, epochs) "
+                         f"than {mine}; use another --out")
+    return result
 
 
 def merge_runs(record: Path, runs: list[dict[str, Any]], header: dict[str, Any]) -> None:
@@ -131,11 +146,7 @@ def merge_runs(record: Path, runs: list[dict[str, Any]], header: dict[str, Any])
 
     with open(record.with_suffix(".lock"), "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        result = json.loads(record.read_text()) if record.exists() else header
-        mine = (header["train"], header["test"], header["epochs"])
-        if (result["train"], result["test"], result["epochs"]) != mine:
-            raise SystemExit(f"{record} holds runs with other settings (train, test, epochs) "
-                             f"than {mine}; use another --out")
+        result = check_record(record, header)
         new = {(r["method"], r["seed"]) for r in runs}
         result["runs"] = [r for r in result["runs"] if (r["method"], r["seed"]) not in new]
         result["runs"] += runs
