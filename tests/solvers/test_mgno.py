@@ -61,6 +61,22 @@ def test_reflect_padding_needs_two_points_on_the_coarsest_level() -> None:
     assert minimum_grid(6, "zeros") == 1
 
 
+def _reaches_antipode(levels: int) -> bool:
+    """Does one MgNO layer's output at the middle of 1024 periodic points depend on point 0?"""
+    torch.manual_seed(0)
+    net = MgNO(1, channels=2, layers=1, levels=levels, padding="circular")
+    x = torch.randn(1, 1, 1024, requires_grad=True)
+    net(x)[0, 0, 512].backward()
+    return bool(x.grad[0, 0, 0] != 0)
+
+
+def test_burgers_default_levels_see_the_whole_period() -> None:
+    # u(., 1) of Burgers is dominated by the lowest Fourier mode of u0: a global functional
+    levels = get_solver_class("mgno").networks["burgers"]["levels"]
+    assert _reaches_antipode(levels)
+    assert not _reaches_antipode(7)       # 16 coarsest points: the V-cycle stays local
+
+
 @pytest.fixture(scope="module")
 def trained(darcy_data: tuple[np.ndarray, np.ndarray]) -> TrainedModel:
     return sciml.train("mgno", data=darcy_data, epochs=4, seed=0, lr=3e-3, progress=False,
