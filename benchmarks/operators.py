@@ -42,14 +42,18 @@ PROBLEMS: dict[str, tuple[str, dict[str, Any]]] = {
 
 
 def data_file(problem: str, folder: Path, train: int, test: int) -> Path:
-    """The problem's data set in ``folder`` (made with data_gen when missing)."""
-    path = folder / f"{problem}.h5"
-    if not path.exists():
-        import importlib  # noqa: PLC0415
+    """The problem's data set in ``folder`` (made with data_gen when missing; concurrent
+    jobs wait for the one that makes it)."""
+    import fcntl  # noqa: PLC0415
+    import importlib  # noqa: PLC0415
 
-        module, kwargs = PROBLEMS[problem]
-        generator = importlib.import_module(f"data_gen.{module}")
-        generator.generate(path, train + test, test_samples=test, seed=0, **kwargs)
+    path = folder / f"{problem}.h5"
+    with open(path.with_suffix(".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not path.exists():
+            module, kwargs = PROBLEMS[problem]
+            generator = importlib.import_module(f"data_gen.{module}")
+            generator.generate(path, train + test, test_samples=test, seed=0, **kwargs)
     return path
 
 
@@ -77,7 +81,7 @@ def run_one(method: str, path: Path, *, epochs: int, seed: int, train: int, test
     seconds = time.perf_counter() - start
     metrics = sciml.evaluate(model, data=str(path), device=device, max_samples=test)
     if model.config["problem"] == "darcy":
-        metrics.update(hybrid_iterations(model, path))
+        metrics.update(hybrid_iterations(model, path, problems=min(5, test)))
     history = model.provenance["history"]
     elapsed = np.cumsum([h["seconds"] for h in history]).tolist()
     return {"method": method, "seed": seed, "epochs": epochs, "parameters":
