@@ -22,7 +22,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from data_gen import burgers, darcy
+from sciml.data_gen import burgers, darcy
 
 TARGET = 1000
 GOAL_SECONDS = 600.0   # issue 3: Darcy 128^2 + Burgers, 1000 samples each, under 10 minutes

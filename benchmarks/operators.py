@@ -146,7 +146,7 @@ def merge_runs(record: Path, runs: list[dict[str, Any]], header: dict[str, Any])
     """
     import fcntl  # noqa: PLC0415
 
-    from sciml.atomic import atomic_write  # noqa: PLC0415
+    from sciml.io.atomic import atomic_write  # noqa: PLC0415
 
     with open(record.with_suffix(".lock"), "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)

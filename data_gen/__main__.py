@@ -1,4 +1,4 @@
-"""``python -m data_gen <generator> ...``: the same command as ``sciml datagen``."""
+"""``python -m sciml.data_gen <generator> ...``: the same command as ``sciml datagen``."""
 
 import sys
 

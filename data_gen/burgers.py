@@ -7,7 +7,7 @@ by Kassam and Trefethen's contour integrals (which avoid their cancellation for 
 ``dt * L``); the quadratic term is dealiased by the 2/3 rule.
 
 FNO's data set: ``u0 ~ N(0, 625 (-Laplacian + 25 I)^(-2))`` with periodic modes and zero
-mean (:mod:`data_gen.grf` with ``sigma = 25, tau = 5, alpha = 2``), ``nu = 0.1``, solved at
+mean (:mod:`sciml.data_gen.grf` with ``sigma = 25, tau = 5, alpha = 2``), ``nu = 0.1``, solved at
 8192 points to ``t = 1`` and stored every 8th point (1024), fields ``a = u0`` and
 ``u = u(., 1)``.
 
@@ -167,7 +167,7 @@ def generate(out: str | os.PathLike, samples: int, *, resolution: int = 8192,
         Covariance ``sigma^2 (-Laplacian + tau^2 I)^(-alpha)`` of ``u0``.
     **run_options
         ``seed``, ``workers``, ``chunk_size``, ``test_samples``, ``overwrite``, ``progress``
-        of :func:`data_gen.runner.run`.
+        of :func:`sciml.data_gen.runner.run`.
     """
     if resolution < 4 or downsample < 1 or resolution % downsample:
         raise ValueError(f"need resolution >= 4 divisible by downsample >= 1, got "

@@ -1,4 +1,4 @@
-"""The ``datagen`` command: ``sciml datagen <generator> [options]`` or ``python -m data_gen``.
+"""The ``datagen`` command: ``sciml datagen <generator> [options]`` or ``python -m sciml.data_gen``.
 
 Examples
 --------
@@ -151,7 +151,7 @@ def main(argv: list[str] | None = None) -> int:
     except (SciMLError, ValueError, FileExistsError) as exc:
         print(f"sciml datagen {args.generator}: error: {exc}", file=sys.stderr)
         return 2
-    from sciml.io import read_info  # noqa: PLC0415
+    from sciml.io.datasets import read_info  # noqa: PLC0415
 
     spec = read_info(path).spec
     shapes = ", ".join(f"{name} {grid}" for name, grid in spec.fields.items())

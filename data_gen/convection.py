@@ -109,7 +109,7 @@ def generate(out: str | os.PathLike, samples: int = 1, *, beta: float = 30.0,
         Gaussian random field with ``alpha``, ``tau``, scaled to unit variance).
     **run_options
         ``seed``, ``workers``, ``chunk_size``, ``test_samples``, ``overwrite``, ``progress``
-        of :func:`data_gen.runner.run`.
+        of :func:`sciml.data_gen.runner.run`.
     """
     if initial not in INITIAL_STATES:
         raise ValueError(f"initial must be one of {INITIAL_STATES}, got {initial!r}")

@@ -8,7 +8,7 @@ with :func:`sciml.solve` (sparse direct by default).
 
 Coefficient families (:data:`FAMILIES`), each a thresholded Gaussian random field
 ``g ~ N(0, tau^(2 alpha - 2) (-Laplacian + tau^2)^(-alpha))`` with Neumann modes
-(:mod:`data_gen.grf`), ``a = high`` where ``g >= 0`` and ``low`` elsewhere:
+(:mod:`sciml.data_gen.grf`), ``a = high`` where ``g >= 0`` and ``low`` elsewhere:
 
 ==========  =====  ===  ========  ===  ==========  ==========  =========================
 family      alpha  tau  high/low  f    resolution  downsample  source
@@ -185,7 +185,7 @@ def generate(out: str | os.PathLike, samples: int, *, family: str = "smooth",
         Linear solver (``"direct"`` or ``"amg"``).
     **run_options
         ``seed``, ``workers``, ``chunk_size``, ``test_samples``, ``overwrite``, ``progress``
-        of :func:`data_gen.runner.run`.
+        of :func:`sciml.data_gen.runner.run`.
 
     Returns
     -------

@@ -3,10 +3,10 @@
 Lanczos with full re-orthogonalisation on the Poisson matrix gives Ritz vectors; each training
 sample is a unit-norm random combination of them in which the low end of the spectrum is
 weighted 9x (the paper: 10,000 Ritz vectors, the lowest 5,500 weighted). Written as a sciml
-data set (:mod:`sciml.io`) with the samples in the field ``r`` (``(samples, *grid)``) and the
+data set (:mod:`sciml.io.datasets`) with the samples in the field ``r`` (``(samples, *grid)``) and the
 kept Ritz values as the shared array ``ritz_values``::
 
-    python -m data_gen.deep_cd --shape 16 16 16 --lanczos 400 --samples 800 --out ritz.h5
+    python -m sciml.data_gen.deep_cd --shape 16 16 16 --lanczos 400 --samples 800 --out ritz.h5
 
 References
 ----------
@@ -82,8 +82,8 @@ def generate(path: str | os.PathLike[str], shape: Sequence[int], *, lanczos: int
     of shape ``(samples, *shape)`` and the kept Ritz values as the shared array
     ``ritz_values``; its attributes record the generator, parameters and seed.
     """
-    from sciml.io import DatasetSpec, write_dataset  # noqa: PLC0415
-    from sciml.stencil import StencilOperator  # noqa: PLC0415
+    from sciml.io.datasets import DatasetSpec, write_dataset  # noqa: PLC0415
+    from sciml.kernels.stencil import StencilOperator  # noqa: PLC0415
 
     shape = tuple(int(s) for s in shape)
     op = StencilOperator(shape, bc=bc)
@@ -103,7 +103,7 @@ def generate(path: str | os.PathLike[str], shape: Sequence[int], *, lanczos: int
 
 def main(argv: list[str] | None = None) -> int:
     """Command line of :func:`generate`."""
-    parser = argparse.ArgumentParser(prog="python -m data_gen.deep_cd", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m sciml.data_gen.deep_cd", description=__doc__)
     parser.add_argument("--shape", type=int, nargs="+", default=[16, 16, 16])
     parser.add_argument("--lanczos", type=int, default=400, help="Lanczos steps (paper 10,000)")
     parser.add_argument("--samples", type=int, default=800, help="vectors (paper 20,000)")

@@ -10,7 +10,7 @@ solution ``u`` of that problem from ``sciml.solve(..., method="amg")``. Source k
     A smooth sum of Gaussian bumps (:func:`sciml.problems.poisson.gaussian_sources`).
 ``divergence``
     ``f = div v`` of a random vector field whose components are independent Neumann
-    Gaussian random fields (:mod:`data_gen.grf`), by central differences.
+    Gaussian random fields (:mod:`sciml.data_gen.grf`), by central differences.
 ``spectral``
     Noise shaped in the eigenbasis of the discrete Laplacian: sine-transform coefficients
     ``xi_k / lambda_k^power`` with the stencil's eigenvalues ``lambda_k``, normalised to
@@ -122,7 +122,7 @@ def generate(out: str | os.PathLike, samples: int, *, shape: Sequence[int] = (64
         Also store ``u`` solved by AMG-PCG to relative residual ``rtol``.
     **run_options
         ``seed``, ``workers``, ``chunk_size``, ``test_samples``, ``overwrite``, ``progress``
-        of :func:`data_gen.runner.run`.
+        of :func:`sciml.data_gen.runner.run`.
     """
     shape = tuple(int(n) for n in shape)
     if not 1 <= len(shape) <= 3 or min(shape) < 1:

@@ -31,7 +31,7 @@ from typing import Any, Callable, Iterator, Mapping
 import numpy as np
 from tqdm.auto import tqdm
 
-from sciml.io import ChunkedWriter, DatasetSpec
+from sciml.io.datasets import ChunkedWriter, DatasetSpec
 
 #: a chunk's samples are computed in one task; the default aims at ~64 chunks per run
 MAX_DEFAULT_CHUNK = 64

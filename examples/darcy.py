@@ -22,7 +22,7 @@ import numpy as np  # noqa: E402
 import sciml  # noqa: E402
 from sciml.data import load  # noqa: E402
 from operator_comparison import add_training_arguments, train_and_compare  # noqa: E402
-from data_gen import darcy  # noqa: E402
+from sciml.data_gen import darcy  # noqa: E402
 
 
 def main() -> None:

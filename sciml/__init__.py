@@ -7,16 +7,17 @@
 ``import sciml`` imports neither torch nor CuPy; methods are imported on first use.
 """
 
-from . import errors, problems
-from .api import evaluate, solve, train
+from . import data, errors, problems
+from .api import evaluate, load_model, solve, train
 from .problems import LinearProblem
 from .registry import methods, register
 from .solution import Solution
-from .solver import LearnedSolver, LinearSolver, Solver
-from .stencil import StencilOperator
+from .kernels.stencil import StencilOperator
+from .linear_solver import LinearSolver
+from .solver_base import LearnedSolver, Solver
 
 __version__ = "0.1.0"
 
 __all__ = ["LearnedSolver", "LinearProblem", "LinearSolver", "Solution", "Solver",
-           "StencilOperator", "__version__", "errors", "evaluate", "methods", "problems",
+           "StencilOperator", "__version__", "errors", "evaluate", "load_model", "methods", "problems",
            "register", "solve", "train"]

@@ -47,7 +47,7 @@ def solve(problem: Any, method: str = "cg", **options: Any) -> Solution:
 
 
 def _learned_solver_class(method: str) -> Any:
-    from .solver import LearnedSolver  # noqa: PLC0415
+    from .solver_base import LearnedSolver  # noqa: PLC0415
 
     cls = get_solver_class(method)
     if not issubclass(cls, LearnedSolver):
@@ -57,12 +57,20 @@ def _learned_solver_class(method: str) -> Any:
 
 def train(method: str, data: Any = None, **options: Any) -> Any:
     """Train the learned ``method`` on ``data`` (an HDF5 path, arrays, or None where the
-    method generates its own data) and return a :class:`~sciml.model.TrainedModel`.
+    method generates its own data) and return a :class:`~sciml.learn.trained_model.TrainedModel`.
 
     Options (``epochs``, ``seed``, ``batch_size``, optimiser settings, ...) pass through to
-    the method; every learned method trains with the shared :class:`~sciml.training.Trainer`.
+    the method; every learned method trains with the shared :class:`~sciml.learn.trainer.Trainer`.
     """
     return _learned_solver_class(method).train(data=data, **options)
+
+
+def load_model(path: Any) -> Any:
+    """Load a saved :class:`~sciml.learn.trained_model.TrainedModel` whatever its method
+    (the method's name is read from the file, its network builder from the registry)."""
+    from .learn.trained_model import TrainedModel  # noqa: PLC0415
+
+    return get_solver_class(TrainedModel.read_method(path)).load_model(path)
 
 
 def evaluate(model: Any, data: Any, **options: Any) -> dict[str, float]:

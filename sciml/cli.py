@@ -1,4 +1,10 @@
-"""The ``sciml`` command: ``methods``, ``solve``, ``demo``, ``datagen``, ``train``, ``bench``."""
+"""The ``sciml`` command: ``methods``, ``solve``, ``demo``, ``datagen``, ``train``, ``bench``.
+
+Import arrows: the core imports no generator and no method at import time. ``datagen``
+imports :mod:`sciml.data_gen.cli` when the command runs (the only arrow from the core to
+the generators); ``train`` reaches a method through the registry; ``bench`` runs a script of
+the source tree's ``benchmarks/`` folder (benchmarks are not installed).
+"""
 
 from __future__ import annotations
 
@@ -9,7 +15,7 @@ import sys
 from pathlib import Path
 from typing import Any, Sequence
 
-from .errors import SciMLError
+from .errors import SciMLError, UsageError
 
 
 def _parse_value(text: str) -> Any:
@@ -65,10 +71,8 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 
 
 def _cmd_datagen(argv: list[str]) -> int:
-    try:
-        from data_gen.cli import main  # noqa: PLC0415 - data_gen is optional for the core
-    except ImportError as exc:
-        raise SystemExit(f"sciml datagen needs the data_gen package ({exc})") from exc
+    from .data_gen.cli import main  # noqa: PLC0415 - the one arrow core -> generators
+
     return main(argv)
 
 
@@ -84,13 +88,25 @@ def _cmd_bench(argv: list[str]) -> int:
     if not argv or argv[0].startswith("-"):
         raise SystemExit("usage: sciml bench NAME [options]  (NAME: a script in benchmarks/, "
                          "e.g. linear_solvers)")
-    script = Path("benchmarks") / f"{argv[0]}.py"
+    folder = benchmarks_folder()
+    script = folder / f"{argv[0]}.py"
     if not script.is_file():
-        raise SystemExit(f"sciml bench: no {script} here; run it from the sciml source "
-                         "checkout (the benchmarks are not part of the installed package)")
+        known = ", ".join(sorted(p.stem for p in folder.glob("*.py"))) or "none"
+        raise UsageError(f"sciml bench: no benchmark {argv[0]!r} in {folder}; known: {known}")
     sys.argv = [str(script), *argv[1:]]
     runpy.run_path(str(script), run_name="__main__")
     return 0
+
+
+def benchmarks_folder() -> Path:
+    """The ``benchmarks/`` folder of the source tree sciml runs from (an editable install or
+    a checkout in the working directory); the benchmarks are not part of a wheel."""
+    for root in (Path(__file__).resolve().parents[1], Path.cwd()):
+        if (root / "benchmarks").is_dir() and (root / "pyproject.toml").is_file():
+            return root / "benchmarks"
+    raise UsageError("sciml bench: the benchmarks live in the source tree, not in the "
+                     "installed package; clone the sciml repository and run 'pip install -e .' "
+                     "there (or run 'sciml bench' from the checkout)")
 
 
 PASSTHROUGH = {"datagen": _cmd_datagen, "train": _cmd_train, "bench": _cmd_bench}

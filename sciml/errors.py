@@ -37,3 +37,7 @@ class DataFileError(SciMLError, ValueError):
 
 class ModelMismatchError(SciMLError, ValueError):
     """Trained weights used on a problem they were not made for."""
+
+
+class UsageError(SciMLError, ValueError):
+    """A command-line or API call that is used the wrong way (a missing name, a bad flag)."""

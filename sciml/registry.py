@@ -16,32 +16,32 @@ from importlib.metadata import entry_points
 from typing import Any
 
 from .errors import UnknownMethodError
-from .solver import Solver
+from .solver_base import Solver
 
 ENTRY_POINT_GROUP = "sciml.solvers"
 
 #: name -> (import path, one-line description)
 BUILTIN_METHODS: dict[str, tuple[str, str]] = {
-    "cg": ("solvers.classical.cg:CG",
+    "cg": ("sciml.solvers.classical.cg:CG",
            "Conjugate gradients (sciml's own; NumPy or CuPy, matrix-free, optional M)"),
-    "scipy_cg": ("solvers.classical.scipy_cg:ScipyCG",
+    "scipy_cg": ("sciml.solvers.classical.scipy_cg:ScipyCG",
                  "scipy.sparse.linalg.cg, the reference CG baseline"),
-    "amg": ("solvers.classical.amg:AMG",
+    "amg": ("sciml.solvers.classical.amg:AMG",
             "pyamg algebraic multigrid (kind='sa'|'rs'), as a CG preconditioner by default"),
-    "direct": ("solvers.classical.direct:Direct",
+    "direct": ("sciml.solvers.classical.direct:Direct",
                "Sparse direct solve (SuperLU via scipy.sparse.linalg.splu)"),
-    "deep_cd": ("solvers.deep_cd.solver:DeepCD",
+    "deep_cd": ("sciml.solvers.deep_cd.solver:DeepCD",
                 "Deep conjugate-direction method (Kaneda et al. 2023), learned multigrid net"),
-    "mgno": ("solvers.mgno.solver:MgNOSolver",
+    "mgno": ("sciml.solvers.mgno.solver:MgNOSolver",
              "MgNO multigrid neural operator (He, Liu, Xu 2024) for Darcy and Burgers"),
-    "fno": ("solvers.fno.solver:FNOSolver",
+    "fno": ("sciml.solvers.fno.solver:FNOSolver",
             "Fourier neural operator baseline (neuraloperator library; extra 'fno')"),
-    "mgno+cg": ("solvers.neural_operator.hybrid:MgNOCG",
+    "mgno+cg": ("sciml.solvers.neural_operator.hybrid:MgNOCG",
                 "CG from the MgNO prediction (Darcy)"),
-    "mgno+amg": ("solvers.neural_operator.hybrid:MgNOAMG",
+    "mgno+amg": ("sciml.solvers.neural_operator.hybrid:MgNOAMG",
                  "AMG-PCG from the MgNO prediction (Darcy)"),
-    "fno+cg": ("solvers.neural_operator.hybrid:FNOCG", "CG from the FNO prediction (Darcy)"),
-    "fno+amg": ("solvers.neural_operator.hybrid:FNOAMG",
+    "fno+cg": ("sciml.solvers.neural_operator.hybrid:FNOCG", "CG from the FNO prediction (Darcy)"),
+    "fno+amg": ("sciml.solvers.neural_operator.hybrid:FNOAMG",
                 "AMG-PCG from the FNO prediction (Darcy)"),
 }
 

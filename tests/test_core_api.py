@@ -105,7 +105,7 @@ def test_third_party_solver_registers_and_is_found_by_name():
         defaults = {"omega": 0.5}
 
         def iterate(self, lp, state, *, rtol, atol, maxiter, callback, omega=0.5):
-            from sciml.solver import IterationResult
+            from sciml.linear_solver import IterationResult
 
             d = lp.A.diagonal()
             x = np.zeros_like(lp.b)
@@ -140,7 +140,7 @@ def test_entry_point_plugins_are_discovered(tmp_path, monkeypatch):
     (tmp_path / "plugin_mod.py").write_text(
         "import numpy as np\n"
         "import sciml\n"
-        "from sciml.solver import IterationResult\n"
+        "from sciml.linear_solver import IterationResult\n"
         "class Dense(sciml.LinearSolver):\n"
         "    name = 'plugin_dense'\n"
         "    description = 'dense numpy solve from a plug-in'\n"

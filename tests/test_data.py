@@ -6,7 +6,9 @@ import sys
 import numpy as np
 import pytest
 
-from sciml import data, io
+from sciml import data
+from sciml.io import datasets as io
+from sciml.learn import normalizers
 from sciml.errors import DataFileError
 
 torch = pytest.importorskip("torch")
@@ -47,70 +49,61 @@ def test_unknown_split_or_too_many_samples_is_an_error_naming_the_options(path):
 
 def test_unit_gaussian_normaliser_standardises_pointwise_and_decodes_exactly(path):
     x = torch.from_numpy(data.load(path, "all")["a"])
-    norm = data.UnitGaussianNormalizer.fit(x)
+    norm = normalizers.UnitGaussianNormalizer.fit(x)
     z = norm.encode(x)
     assert torch.allclose(z.mean(0), torch.zeros(8, 8), atol=1e-5)
     assert torch.allclose(z.std(0), torch.ones(8, 8), atol=1e-3)
     assert torch.allclose(norm.decode(z), x, atol=1e-5)
-    scalar = data.GaussianNormalizer.fit(x)
+    scalar = normalizers.GaussianNormalizer.fit(x)
     assert scalar.mean.ndim == 0 and abs(float(scalar.encode(x).std()) - 1) < 1e-3
 
 
 def test_normaliser_state_survives_a_weights_only_checkpoint(tmp_path, path):
     x = torch.from_numpy(data.load(path, "all")["a"])
-    norm = data.UnitGaussianNormalizer.fit(x)
+    norm = normalizers.UnitGaussianNormalizer.fit(x)
     torch.save({"x_normalizer": norm.state_dict()}, tmp_path / "ckpt.pt")
     state = torch.load(tmp_path / "ckpt.pt", weights_only=True)["x_normalizer"]
-    back = data.normalizer_from_state(state)
-    assert isinstance(back, data.UnitGaussianNormalizer)
+    back = normalizers.normalizer_from_state(state)
+    assert isinstance(back, normalizers.UnitGaussianNormalizer)
     assert torch.equal(back.encode(x), norm.encode(x))
     with pytest.raises(ValueError, match="unknown normaliser kind"):
-        data.normalizer_from_state({**state, "kind": "minmax"})
+        normalizers.normalizer_from_state({**state, "kind": "minmax"})
 
 
-def test_operator_dataset_is_a_torch_dataset_with_train_statistics_on_test(path):
-    train = data.operator_dataset(path, "train")
-    test = data.operator_dataset(path, "test", normalizers=train.normalizers)
-    assert isinstance(train.dataset, torch.utils.data.Dataset)
-    assert train.x.shape == (8, 1, 8, 8) and len(test.dataset) == 2
-    assert test.x_normalizer is train.x_normalizer
-    raw = torch.from_numpy(data.load(path, "test")["a"])[:, None]
-    assert torch.allclose(train.x_normalizer.decode(test.x), raw, atol=1e-5)
-    assert torch.equal(test.y, torch.from_numpy(data.load(path, "test")["u"])[:, None])
-    x, y = next(iter(torch.utils.data.DataLoader(train.dataset, batch_size=4)))
-    assert x.shape == y.shape == (4, 1, 8, 8)
-    assert set(train.normalizer_state()) == {"x", "y"}
-    assert train.provenance["generator"] == "test" and train.provenance["samples"] == 8
-    plain = data.operator_dataset(path, "train", inputs=("a", "u"), normalizer=None)
-    assert plain.x.shape == (8, 2, 8, 8) and plain.normalizer_state() == {}
-
-
-def test_shared_trainer_fits_on_an_operator_dataset_and_checkpoints_its_normalisers(
+def test_operator_pairs_read_the_split_and_the_trainer_checkpoints_their_normalisers(
         path, tmp_path):
-    from sciml.checkpoint import load_checkpoint
-    from sciml.training import Trainer
+    from sciml.io.checkpoint import load_checkpoint
+    from sciml.learn.operator_data import load_operator_data
+    from sciml.learn.trainer import Trainer
 
-    train = data.operator_dataset(path, "train")
-    test = data.operator_dataset(path, "test", normalizers=train.normalizers)
+    train = load_operator_data(path, split="train", problem="darcy")
+    test = load_operator_data(path, split="test", problem="darcy")
+    np.testing.assert_array_equal(train.a, data.load(path, "train")["a"])
+    assert test.u.shape == (2, 8, 8) and train.attrs["generator"] == "test"
+    x_norm = normalizers.GaussianNormalizer.fit(torch.from_numpy(train.a))
+    y_norm = normalizers.GaussianNormalizer.fit(torch.from_numpy(train.u))
+    inputs = x_norm.encode(torch.from_numpy(train.a))[:, None]
+    targets = torch.from_numpy(train.u)[:, None]
     torch.manual_seed(0)
     net = torch.nn.Conv2d(1, 1, 3, padding=1)
 
     def loss(model, batch):
         x, y = batch
-        return torch.mean((train.y_normalizer.decode(model(x)) - y) ** 2)
+        return torch.mean((y_norm.decode(model(x)) - y) ** 2)
 
     report = Trainer(net, loss, epochs=2, batch_size=4, progress=False,
                      checkpoint=tmp_path / "ckpt.pt",
-                     extra_state={"normalizers": train.normalizer_state()}
-                     ).fit(train.dataset, test.dataset)
+                     extra_state={"normalizers": {"u": y_norm.state_dict()}}
+                     ).fit((inputs, targets))
     assert len(report.history) == 2
     saved = load_checkpoint(tmp_path / "ckpt.pt")["extra"]["normalizers"]
-    back = data.normalizer_from_state(saved["y"])
-    assert torch.equal(back.decode(test.y), train.y_normalizer.decode(test.y))
+    back = normalizers.normalizer_from_state(saved["u"])
+    probe = torch.from_numpy(test.u)
+    assert torch.equal(back.decode(probe), y_norm.decode(probe))
 
 
 def test_importing_sciml_data_and_io_imports_neither_torch_nor_data_gen():
-    code = ("import sys, sciml, sciml.io, sciml.data; "
+    code = ("import sys, sciml, sciml.io.datasets, sciml.data; "
             "assert 'torch' not in sys.modules, 'torch'; "
             "assert 'data_gen' not in sys.modules, 'data_gen'")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)

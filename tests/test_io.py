@@ -1,4 +1,4 @@
-"""sciml.io: round trips, provenance attributes, atomic writes, clear rejection of bad files."""
+"""sciml.io.datasets: round trips, provenance attributes, atomic writes, clear rejection of bad files."""
 
 import json
 from datetime import datetime, timedelta, timezone
@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import sciml
-from sciml import io
+from sciml.io import datasets as io
 from sciml.errors import DataFileError
 
 

@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sciml.backend import cupy_available
-from sciml.stencil import StencilOperator
+from sciml.kernels.stencil import StencilOperator
 
 shapes = st.lists(st.integers(1, 9), min_size=1, max_size=3).map(tuple)
 
@@ -46,7 +46,7 @@ def test_float32_operator_keeps_its_dtype():
 
 def test_cuda_kernel_source_compiles_with_nvcc(tmp_path):
     """The CuPy stencil kernel is valid CUDA C (checked with nvcc where it is installed)."""
-    from sciml.cuda_kernels import stencil_source
+    from sciml.kernels.cuda_stencil import stencil_source
 
     nvcc = shutil.which("nvcc")
     if nvcc is None:

@@ -3,10 +3,10 @@
 import pytest
 import torch
 
-from sciml.checkpoint import load_checkpoint, save_checkpoint
+from sciml.io.checkpoint import load_checkpoint, save_checkpoint
 from sciml.errors import DataFileError
-from sciml.losses import RelativeH1, RelativeL2
-from sciml.training import Trainer
+from sciml.learn.losses import RelativeH1, RelativeL2
+from sciml.learn.trainer import Trainer
 
 
 def problem():

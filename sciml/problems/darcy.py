@@ -4,7 +4,7 @@ The reference discretisation is the one of the FNO data sets (Li et al., ICLR 20
 ``s x s`` grid of vertices including the boundary, spacing ``h = 1 / (s - 1)``, the 5-point
 finite-difference stencil with the coefficient on a face taken as the arithmetic mean of its
 two vertex values. :func:`assemble_darcy` builds that system; :class:`DarcyFlow` and the
-Darcy generator (:mod:`data_gen.darcy`) share it.
+Darcy generator (:mod:`sciml.data_gen.darcy`) share it.
 """
 
 from __future__ import annotations

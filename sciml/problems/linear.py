@@ -10,7 +10,7 @@ from scipy.sparse.linalg import LinearOperator
 
 from ..backend import array_namespace, is_cupy_sparse
 from ..errors import InvalidProblemError, UnsupportedTypeError
-from ..stencil import StencilOperator
+from ..kernels.stencil import StencilOperator
 
 _ACCEPTED = ("a SciPy sparse matrix or array, a dense 2-D array, a "
              "scipy.sparse.linalg.LinearOperator or a sciml StencilOperator")
@@ -34,7 +34,7 @@ class LinearProblem:
     ----------
     A
         The matrix: a SciPy sparse matrix or array, a dense 2-D NumPy/CuPy array, a
-        ``scipy.sparse.linalg.LinearOperator`` or a :class:`~sciml.stencil.StencilOperator`.
+        ``scipy.sparse.linalg.LinearOperator`` or a :class:`~sciml.kernels.stencil.StencilOperator`.
     b
         Right-hand side with ``A.shape[0]`` entries (any shape with that many entries).
     x0

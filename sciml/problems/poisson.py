@@ -7,7 +7,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from ..errors import InvalidProblemError
-from ..stencil import StencilOperator, normalize_bc
+from ..kernels.stencil import StencilOperator, normalize_bc
 from .linear import LinearProblem
 
 RHS_KINDS = ("random", "ones", "gaussians")
@@ -36,7 +36,7 @@ class Poisson:
 
     The unknowns sit on a ``shape`` grid of interior points with spacing
     ``h = 1 / (max(shape) + 1)``; the discretisation is the 3/5/7-point stencil scaled by
-    ``h**2`` (see :class:`~sciml.stencil.StencilOperator`), so ``b = h**2 f``.
+    ``h**2`` (see :class:`~sciml.kernels.stencil.StencilOperator`), so ``b = h**2 f``.
 
     Parameters
     ----------

@@ -9,8 +9,8 @@ import pyamg
 
 from sciml.errors import InvalidOptionError
 from sciml.problems.linear import LinearProblem
-from sciml.solver import IterationResult, LinearSolver
-from sciml.stencil import StencilOperator
+from sciml.linear_solver import IterationResult, LinearSolver
+from sciml.kernels.stencil import StencilOperator
 
 _BUILDERS = {
     "sa": pyamg.smoothed_aggregation_solver,

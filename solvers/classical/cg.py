@@ -6,7 +6,7 @@ from typing import Any, Callable
 
 from sciml.backend import array_namespace, get_namespace
 from sciml.problems.linear import LinearProblem
-from sciml.solver import IterationResult, LinearSolver
+from sciml.linear_solver import IterationResult, LinearSolver
 
 from . import kernels
 from .preconditioners import as_preconditioner

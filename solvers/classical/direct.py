@@ -10,8 +10,8 @@ import scipy.sparse.linalg as spla
 
 from sciml.errors import InvalidOptionError, InvalidProblemError
 from sciml.problems.linear import LinearProblem
-from sciml.solver import IterationResult, LinearSolver
-from sciml.stencil import StencilOperator
+from sciml.linear_solver import IterationResult, LinearSolver
+from sciml.kernels.stencil import StencilOperator
 
 
 class Direct(LinearSolver):

@@ -7,9 +7,9 @@ them in as few passes over memory as it can:
 * :func:`update_iterate` ``x += alpha p``, ``r -= alpha q`` and ``r . r``.
 
 NumPy works block by block so that each block's operands stay in cache (for a
-:class:`~sciml.stencil.StencilOperator` the direction update, the stencil and the dot product
+:class:`~sciml.kernels.stencil.StencilOperator` the direction update, the stencil and the dot product
 share one sweep over slabs of planes). CuPy uses fused element-wise CUDA kernels
-(:mod:`sciml.cuda_kernels`). The arithmetic is the same on both, and the same as SciPy's CG.
+(:mod:`sciml.kernels.cuda_stencil`, :mod:`.cuda_kernels`). The arithmetic is the same on both, and the same as SciPy's CG.
 
 Splitting the NumPy sweeps over two threads was measured and rejected: at 128^3 on the
 2-core machine it was 1.2x slower than one thread (the sweep is memory-bound).
@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from sciml.backend import array_namespace
-from sciml.stencil import StencilOperator
+from sciml.kernels.stencil import StencilOperator
 
 #: elements per block on the NumPy path (512 KiB of float64: a few blocks fit in L2)
 BLOCK = 1 << 16
@@ -45,7 +45,7 @@ def direction_matvec_dot(A: Any, p: Any, z: Any, beta: float, q: Any) -> float:
     """``p = z + beta p`` in place, ``q = A p``; return ``p . q``."""
     xp = array_namespace(p)
     if xp is not np:
-        from sciml import cuda_kernels  # noqa: PLC0415 - GPU only
+        from . import cuda_kernels  # noqa: PLC0415 - GPU only
 
         cuda_kernels.cg_update_direction(p, z, beta)
         apply(A, p, out=q)
@@ -84,7 +84,7 @@ def update_iterate(x: Any, r: Any, p: Any, q: Any, alpha: float) -> float:
     """``x += alpha p``; ``r -= alpha q``; return ``r . r``."""
     xp = array_namespace(x)
     if xp is not np:
-        from sciml import cuda_kernels  # noqa: PLC0415 - GPU only
+        from . import cuda_kernels  # noqa: PLC0415 - GPU only
 
         cuda_kernels.cg_update_iterate(x, r, p, q, alpha)
         return float(xp.dot(r, r))

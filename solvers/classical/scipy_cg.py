@@ -8,8 +8,8 @@ import numpy as np
 import scipy.sparse.linalg as spla
 
 from sciml.problems.linear import LinearProblem
-from sciml.solver import IterationResult, LinearSolver
-from sciml.stencil import StencilOperator
+from sciml.linear_solver import IterationResult, LinearSolver
+from sciml.kernels.stencil import StencilOperator
 
 
 class ScipyCG(LinearSolver):

@@ -27,7 +27,7 @@ from torch import nn
 
 from sciml.errors import InvalidOptionError, InvalidProblemError
 from sciml.backend import to_numpy
-from sciml.stencil import StencilOperator, face_coefficients
+from sciml.kernels.stencil import StencilOperator, face_coefficients
 
 _CONV = {2: F.conv2d, 3: F.conv3d}
 _CONV_T = {2: F.conv_transpose2d, 3: F.conv_transpose3d}
@@ -44,7 +44,7 @@ class GridStencil:
     """The operator of a structured-grid problem as torch tensors, with its coarse levels.
 
     The operator is the integer-scaled ``-div(k grad u)`` of
-    :class:`~sciml.stencil.StencilOperator`: face coefficients per axis (0 on walls and on
+    :class:`~sciml.kernels.stencil.StencilOperator`: face coefficients per axis (0 on walls and on
     Neumann sides) and the diagonal they sum to. :attr:`coarse` rediscretises it on the grid
     of ``ceil(n / 2)`` cells per axis: a coarse face takes the mean of the fine faces it
     covers, so walls and coefficient jumps survive coarsening. For odd ``n`` the last coarse
@@ -90,7 +90,7 @@ class GridStencil:
     @classmethod
     def from_operator(cls, op: StencilOperator | None, grid_shape: tuple[int, ...],
                       dtype: torch.dtype = torch.float32, device: Any = "cpu") -> "GridStencil":
-        """Build from a :class:`~sciml.stencil.StencilOperator`, or the constant-coefficient
+        """Build from a :class:`~sciml.kernels.stencil.StencilOperator`, or the constant-coefficient
         Dirichlet operator on ``grid_shape`` when ``op`` is None."""
         _check_ndim(len(grid_shape))
         if op is None or op.constant:

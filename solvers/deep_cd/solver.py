@@ -12,8 +12,9 @@ import scipy.sparse as sp
 from sciml.backend import to_numpy, torch_device
 from sciml.errors import InvalidOptionError, InvalidProblemError, ModelMismatchError
 from sciml.problems.linear import LinearProblem
-from sciml.solver import IterationResult, LearnedSolver, LinearSolver
-from sciml.stencil import StencilOperator
+from sciml.linear_solver import IterationResult, LinearSolver
+from sciml.solver_base import LearnedSolver
+from sciml.kernels.stencil import StencilOperator
 
 WEIGHTS_DIR = Path(__file__).with_name("weights")
 
@@ -38,7 +39,7 @@ class DeepCD(LinearSolver, LearnedSolver):
     Options (besides the shared ``rtol, atol, maxiter, x0, callback``):
 
     ``model``
-        A :class:`~sciml.model.TrainedModel`, a path to one, or None for the shipped
+        A :class:`~sciml.learn.trained_model.TrainedModel`, a path to one, or None for the shipped
         multigrid network (``weights/multigrid_3d.pt``, 3D; ``weights/multigrid_2d.pt`` is
         chosen for 2D problems when present).
     ``k``
@@ -74,8 +75,8 @@ class DeepCD(LinearSolver, LearnedSolver):
       (so the step is the CG step). Every accepted step therefore does at least as well as
       steepest descent's guaranteed decrease, and the method converges on any SPD system.
     * The default network is a learned multigrid V-cycle
-      (:class:`~solvers.deep_cd.model.MultigridNet`) that reads the problem's operator; the
-      paper's network is :class:`~solvers.deep_cd.model.ReferenceNet` (``model=`` its
+      (:class:`~sciml.solvers.deep_cd.model.MultigridNet`) that reads the problem's operator; the
+      paper's network is :class:`~sciml.solvers.deep_cd.model.ReferenceNet` (``model=`` its
       weights).
     * Singular pure-Neumann systems: directions are kept free of the constant null space.
       Solid cells (identity rows) get the exact direction ``r`` there.
@@ -115,8 +116,8 @@ class DeepCD(LinearSolver, LearnedSolver):
 
     @classmethod
     def train(cls, data: Any = None, **options: Any) -> Any:
-        """Train a network (see :func:`solvers.deep_cd.train.train`); ``data`` unused or an
-        HDF5 file of training vectors from :mod:`data_gen.deep_cd`."""
+        """Train a network (see :func:`sciml.solvers.deep_cd.train.train`); ``data`` unused or an
+        HDF5 file of training vectors from :mod:`sciml.data_gen.deep_cd`."""
         from .train import train  # noqa: PLC0415
 
         return train(data=data, **options)

@@ -1,8 +1,8 @@
-"""Training data, loss and command line of deep_cd, on the shared :class:`~sciml.training.Trainer`.
+"""Training data, loss and command line of deep_cd, on the shared :class:`~sciml.learn.trainer.Trainer`.
 
-``python -m solvers.deep_cd.train --shape 32 32 32 --epochs 20 --out model.pt`` (or
+``python -m sciml.solvers.deep_cd.train --shape 32 32 32 --epochs 20 --out model.pt`` (or
 ``sciml train deep_cd ...``) trains the default multigrid network on smoothed noise;
-``--data FILE`` trains on the paper's Ritz-vector samples written by :mod:`data_gen.deep_cd`.
+``--data FILE`` trains on the paper's Ritz-vector samples written by :mod:`sciml.data_gen.deep_cd`.
 """
 
 from __future__ import annotations
@@ -21,9 +21,9 @@ import torch
 
 from sciml.backend import to_numpy
 from sciml.errors import DataFileError, InvalidOptionError
-from sciml.model import TrainedModel
-from sciml.stencil import StencilOperator
-from sciml.training import Trainer, split_indices
+from sciml.learn.trained_model import TrainedModel
+from sciml.kernels.stencil import StencilOperator
+from sciml.learn.trainer import Trainer, split_indices
 
 from .model import GridStencil, build_network
 
@@ -91,8 +91,8 @@ class DCDMLoss:
 
 def load_training_vectors(path: str | Path) -> tuple[np.ndarray, dict[str, Any]]:
     """Read the ``r`` samples and generator parameters of a data set written by
-    :func:`data_gen.deep_cd.generate` (validated by :mod:`sciml.io`)."""
-    from sciml.io import read_arrays, read_info  # noqa: PLC0415
+    :func:`sciml.data_gen.deep_cd.generate` (validated by :mod:`sciml.io.datasets`)."""
+    from sciml.io.datasets import read_arrays, read_info  # noqa: PLC0415
 
     info = read_info(path)
     if "r" not in info.spec.fields:
@@ -115,7 +115,7 @@ def train(data: Any = None, *, shape: Sequence[int] = (32, 32, 32),
     ----------
     data
         None: ``samples`` smoothed-noise vectors on ``shape`` (:func:`smoothed_noise`); or the
-        path of an HDF5 file of training vectors (:mod:`data_gen.deep_cd`, the paper's data).
+        path of an HDF5 file of training vectors (:mod:`sciml.data_gen.deep_cd`, the paper's data).
     shape
         Training grid (2 or 3 axes), ignored when ``data`` is a file (its grid is used).
     network
@@ -253,7 +253,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--network", choices=("multigrid", "reference"), default="multigrid")
     parser.add_argument("--channels", type=int, default=None,
                         help="channels of the network (multigrid: 4, reference: 16)")
-    parser.add_argument("--data", default=None, help="HDF5 training vectors (data_gen.deep_cd)")
+    parser.add_argument("--data", default=None, help="HDF5 training vectors (sciml.data_gen.deep_cd)")
     parser.add_argument("--samples", type=int, default=256)
     parser.add_argument("--epochs", type=int, default=20)
     parser.add_argument("--batch-size", type=int, default=8)

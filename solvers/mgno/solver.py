@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from solvers.neural_operator.base import OperatorSolver
+from sciml.solvers.neural_operator.base import OperatorSolver
 
 from .model import MgNO, minimum_grid
 
@@ -24,7 +24,7 @@ class MgNOSolver(OperatorSolver):
     """MgNO (He, Liu, Xu, ICLR 2024): maps Darcy's ``a`` or Burgers' ``u0`` to ``u``.
 
     Network options (``sciml.train("mgno", ..., channels=24, layers=4, levels=6,
-    smoothing=None, padding="zeros")``) are those of :class:`~solvers.mgno.model.MgNO`;
+    smoothing=None, padding="zeros")``) are those of :class:`~sciml.solvers.mgno.model.MgNO`;
     Burgers defaults to 32 channels, 10 levels and circular (periodic) padding.
 
     Notes

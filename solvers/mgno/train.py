@@ -1,13 +1,13 @@
 """Training entry point of ``mgno``: ``sciml train mgno --data train.h5 --out mgno.pt``.
 
 Data, loss (relative H1 by default) and optimiser settings are those every neural operator
-shares (:class:`solvers.neural_operator.base.OperatorSolver`); the loop is the shared
-:class:`sciml.training.Trainer`.
+shares (:class:`sciml.solvers.neural_operator.base.OperatorSolver`); the loop is the shared
+:class:`sciml.learn.trainer.Trainer`.
 """
 
 from __future__ import annotations
 
-from solvers.neural_operator.cli import train_main
+from sciml.solvers.neural_operator.cli import train_main
 
 
 def main(argv: list[str]) -> int:

@@ -3,7 +3,7 @@
 A subclass supplies the network only: ``name``, ``networks`` (its options and their
 defaults per problem), :meth:`OperatorSolver.build_network` and, where the
 network limits the grid, :meth:`OperatorSolver.min_grid`. Training goes through the shared
-:class:`sciml.training.Trainer`.
+:class:`sciml.learn.trainer.Trainer`.
 """
 
 from __future__ import annotations
@@ -14,17 +14,17 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from sciml.data import GaussianNormalizer, normalizer_from_state
+from sciml.learn.normalizers import GaussianNormalizer, normalizer_from_state
 from sciml.errors import InvalidOptionError, ModelMismatchError
-from sciml.losses import RelativeH1, RelativeL2
-from sciml.model import TrainedModel
+from sciml.learn.losses import RelativeH1, RelativeL2
+from sciml.learn.trained_model import TrainedModel
 from sciml.problems.burgers import Burgers1D
 from sciml.problems.darcy import DarcyFlow
 from sciml.solution import Solution
-from sciml.solver import LearnedSolver, check_options
-from sciml.training import Trainer, split_indices
+from sciml.solver_base import LearnedSolver, check_options
+from sciml.learn.trainer import Trainer, split_indices
 
-from .data import PROBLEMS, load_operator_data
+from sciml.learn.operator_data import PROBLEMS, load_operator_data
 
 _LOSSES = ("l2", "h1")
 

@@ -12,7 +12,8 @@ from typing import Any, ClassVar
 
 from sciml.registry import get_solver_class
 from sciml.solution import Solution
-from sciml.solver import DEFAULT_RTOL, Solver
+from sciml.linear_solver import DEFAULT_RTOL
+from sciml.solver_base import Solver
 
 
 class LearnedGuessKrylov(Solver):

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from data_gen import burgers
+from sciml.data_gen import burgers
 from sciml.errors import InvalidProblemError
 
 NU = 0.1
@@ -60,7 +60,7 @@ def test_batched_states_evolve_independently():
 
 
 def test_fno_data_set_is_stored_downsampled_with_its_parameters(tmp_path):
-    from sciml.io import read_info
+    from sciml.io.datasets import read_info
 
     path = burgers.generate(tmp_path / "b.h5", 3, resolution=256, downsample=4,
                             progress=False)

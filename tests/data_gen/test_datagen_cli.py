@@ -2,8 +2,8 @@
 
 import numpy as np
 
-from data_gen.cli import main
-from sciml.io import read_arrays, read_info
+from sciml.data_gen.cli import main
+from sciml.io.datasets import read_arrays, read_info
 
 
 def test_darcy_command_records_family_flags_and_seed_in_the_file(tmp_path, capsys):

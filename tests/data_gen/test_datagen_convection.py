@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from data_gen import convection
+from sciml.data_gen import convection
 from sciml.data import load
 
 

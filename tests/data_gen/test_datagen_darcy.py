@@ -7,10 +7,10 @@ import pytest
 import scipy.sparse as sp
 
 import sciml
-from data_gen import darcy
+from sciml.data_gen import darcy
 from sciml.data import load
 from sciml.errors import InvalidProblemError
-from sciml.io import read_info
+from sciml.io.datasets import read_info
 
 
 def manufactured(s):

@@ -7,7 +7,7 @@ import pytest
 import scipy.fft
 from scipy.stats import chi2
 
-from data_gen import grf
+from sciml.data_gen import grf
 
 SAMPLES = 400
 #: probability that a correct generator fails a test (Bonferroni over the modes checked)
@@ -15,7 +15,7 @@ FALSE_ALARM = 1e-4
 
 
 def target_eigenvalues(shape, alpha, tau, sigma, bc):
-    """sigma^2 (mu_k + tau^2)^-alpha, written out independently of data_gen.grf."""
+    """sigma^2 (mu_k + tau^2)^-alpha, written out independently of sciml.data_gen.grf."""
     if bc == "neumann":
         freqs = [math.pi * np.arange(n) for n in shape]
     else:

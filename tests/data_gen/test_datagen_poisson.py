@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 import sciml
-from data_gen import poisson
+from sciml.data_gen import poisson
 from sciml.data import load
 
 

@@ -10,9 +10,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from data_gen import burgers, runner
+from sciml.data_gen import burgers, runner
 from sciml.errors import DataFileError
-from sciml.io import ChunkedWriter, read_arrays
+from sciml.io.datasets import ChunkedWriter, read_arrays
 
 ROOT = Path(__file__).resolve().parents[2]
 SMALL_BURGERS = {"resolution": 256, "downsample": 4, "progress": False}
@@ -81,7 +81,7 @@ def children_of(pid):
 
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs Linux /proc")
 def test_killed_process_resumes_without_losing_or_duplicating_samples_or_orphans(tmp_path):
-    command = [sys.executable, "-m", "data_gen", "burgers", "--samples", "16",
+    command = [sys.executable, "-m", "sciml.data_gen", "burgers", "--samples", "16",
                "--resolution", "512", "--downsample", "4", "--dt", "1e-3", "--chunk-size", "1",
                "--workers", "1", "--quiet", "--out", str(tmp_path / "kill.h5")]
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get(
@@ -137,7 +137,7 @@ def test_per_sample_seeds_are_the_spawned_children_of_the_root_seed():
 
 
 def test_default_split_keeps_the_last_tenth_for_testing(tmp_path):
-    from sciml.io import read_info
+    from sciml.io.datasets import read_info
 
     path = burgers.generate(tmp_path / "b.h5", 20, **SMALL_BURGERS)
     assert read_info(path).spec.splits == {"train": (0, 18), "test": (18, 20)}

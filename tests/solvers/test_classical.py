@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 import sciml
 from sciml.backend import cupy_available
-from solvers.classical.cg import conjugate_gradient
+from sciml.solvers.classical.cg import conjugate_gradient
 
 
 def iterates_of(solver_call):

@@ -12,12 +12,12 @@ torch = pytest.importorskip("torch")
 
 import sciml  # noqa: E402
 from sciml.errors import InvalidProblemError, ModelMismatchError  # noqa: E402
-from sciml.model import TrainedModel  # noqa: E402
+from sciml.learn.trained_model import TrainedModel  # noqa: E402
 from sciml.problems import LinearProblem, Poisson  # noqa: E402
-from sciml.stencil import StencilOperator  # noqa: E402
-from solvers.deep_cd.model import GridStencil, MultigridNet, ReferenceNet  # noqa: E402
-from solvers.deep_cd.solver import DeepCD  # noqa: E402
-from solvers.deep_cd.train import DCDMLoss, smoothed_noise, train  # noqa: E402
+from sciml.kernels.stencil import StencilOperator  # noqa: E402
+from sciml.solvers.deep_cd.model import GridStencil, MultigridNet, ReferenceNet  # noqa: E402
+from sciml.solvers.deep_cd.solver import DeepCD  # noqa: E402
+from sciml.solvers.deep_cd.train import DCDMLoss, smoothed_noise, train  # noqa: E402
 
 torch.set_num_threads(1)
 
@@ -27,7 +27,7 @@ def _model(network: torch.nn.Module, **config: object) -> TrainedModel:
 
 
 def _identity(ndim: int = 3) -> TrainedModel:
-    from solvers.deep_cd.model import IdentityNet
+    from sciml.solvers.deep_cd.model import IdentityNet
 
     return TrainedModel("deep_cd", IdentityNet(ndim), {"kind": "identity", "ndim": ndim})
 
@@ -237,7 +237,7 @@ def test_weights_for_another_dimension_are_rejected_naming_both():
 
 @pytest.mark.parametrize("bc", ["dirichlet", "neumann"])
 def test_lanczos_ritz_pairs_are_eigenpairs_and_skip_the_null_space(bc):
-    from data_gen.deep_cd import ritz_vectors
+    from sciml.data_gen.deep_cd import ritz_vectors
 
     op = StencilOperator((6, 5, 4), bc=bc)
     values, vectors = ritz_vectors(op.matvec, 120, 120, seed=0)
@@ -247,8 +247,8 @@ def test_lanczos_ritz_pairs_are_eigenpairs_and_skip_the_null_space(bc):
 
 
 def test_training_on_ritz_vector_file(tmp_path):
-    from data_gen.deep_cd import generate
-    from sciml.io import read_arrays, read_info
+    from sciml.data_gen.deep_cd import generate
+    from sciml.io.datasets import read_arrays, read_info
 
     path = generate(tmp_path / "ritz.h5", (8, 8, 8), lanczos=60, samples=12, seed=0)
     assert read_info(path).spec.parameters["lanczos"] == 60
@@ -262,7 +262,7 @@ def test_training_on_ritz_vector_file(tmp_path):
 
 
 def test_training_on_several_operators_uses_their_walls_and_sides():
-    from solvers.deep_cd.train import BOUNDARY_MIXES, training_operators
+    from sciml.solvers.deep_cd.train import BOUNDARY_MIXES, training_operators
 
     ops = training_operators(BOUNDARY_MIXES, (8, 8, 8))
     model = train(operators=ops, network=("multigrid", {"channels": 2}), samples=8, epochs=1,

@@ -11,8 +11,8 @@ import torch
 from operator_data import darcy_pairs, periodic_pairs
 
 import sciml
-from sciml.model import TrainedModel
-from solvers.fno.model import build_fno
+from sciml.learn.trained_model import TrainedModel
+from sciml.solvers.fno.model import build_fno
 
 TINY = {"modes": 6, "width": 6, "layers": 2}
 
@@ -41,7 +41,7 @@ def test_output_keeps_any_grid_size(ndim: int, size: int) -> None:
 
 
 def test_default_darcy_network_is_the_classic_size() -> None:
-    from solvers.fno.solver import FNOSolver  # noqa: PLC0415
+    from sciml.solvers.fno.solver import FNOSolver  # noqa: PLC0415
 
     config = {"ndim": 2, "in_channels": 1, "out_channels": 1,
               "network": FNOSolver.default_network("darcy")}
@@ -70,7 +70,7 @@ def test_save_load_round_trip_with_weights_only(trained: TrainedModel, tmp_path)
     problem = sciml.problems.DarcyFlow(a=a)
     sol = sciml.solve(problem, method="fno", model=str(path))
     assert np.allclose(sol.x, sciml.solve(problem, method="fno", model=trained).x, atol=1e-6)
-    metrics = sciml.evaluate(TrainedModel.load(path), data=darcy_pairs(4, 17, seed=4))
+    metrics = sciml.evaluate(sciml.load_model(path), data=darcy_pairs(4, 17, seed=4))
     assert set(metrics) == {"rel_l2", "rel_h1"}
 
 

@@ -9,11 +9,11 @@ import torch
 import sciml
 from sciml.registry import get_solver_class
 from sciml.errors import InvalidOptionError, ModelMismatchError
-from sciml.io import DatasetSpec, write_dataset
-from sciml.model import TrainedModel
+from sciml.io.datasets import DatasetSpec, write_dataset
+from sciml.learn.trained_model import TrainedModel
 from sciml.problems.darcy import assemble_darcy
-from solvers.mgno.model import MgNO, minimum_grid
-from solvers.mgno.train import main as train_main
+from sciml.solvers.mgno.model import MgNO, minimum_grid
+from sciml.solvers.mgno.train import main as train_main
 
 from operator_data import darcy_pairs, periodic_pairs
 
@@ -103,7 +103,7 @@ def test_save_load_round_trip_with_weights_only(trained: TrainedModel, tmp_path)
     a = darcy_pairs(1, 17, seed=3)[0][0]
     sol = sciml.solve(sciml.problems.DarcyFlow(a=a), method="mgno", model=str(path))
     assert sol.x.shape == (17, 17)
-    loaded = TrainedModel.load(path)
+    loaded = sciml.load_model(path)
     expected = sciml.solve(sciml.problems.DarcyFlow(a=a), method="mgno", model=trained).x
     assert np.allclose(sol.x, expected, atol=1e-6)
     assert loaded.num_parameters() == trained.num_parameters()
@@ -163,5 +163,5 @@ def test_training_command_line_reads_hdf5_and_saves(tmp_path) -> None:
                        str(data), "--set", "channels=2", "--set", "layers=1",
                        "--set", "levels=2"])
     assert code == 0
-    model = TrainedModel.load(out, method="mgno")
+    model = sciml.load_model(out)
     assert model.config["network"]["channels"] == 2 and "rel_l2" in model.metrics

@@ -1,8 +1,8 @@
-"""The face every method shows: :class:`Solver`, and the shared linear-solver machinery.
+"""What every method for ``A x = b`` shares: :class:`LinearSolver` and the stopping rule.
 
-:class:`LinearSolver` holds what every method for ``A x = b`` shares, so each method writes
-only its own algorithm: option checking, conversion of PDE problems to their discretisation,
-timing split into setup and solve, and the single stopping rule recomputed at exit::
+:class:`LinearSolver` holds what every linear method shares, so each method writes only its
+own algorithm: option checking, conversion of PDE problems to their discretisation, timing
+split into setup and solve, and the single stopping rule recomputed at exit::
 
     ||b - A x|| <= max(rtol * ||b||, atol)
 """
@@ -11,90 +11,18 @@ from __future__ import annotations
 
 import time
 import warnings
-from abc import ABC, abstractmethod
+from abc import abstractmethod
 from dataclasses import dataclass, field
 from typing import Any, Callable, ClassVar
 
 import numpy as np
 
 from .backend import array_namespace
-from .errors import InvalidOptionError, ModelMismatchError
 from .problems.linear import LinearProblem
 from .solution import Solution
+from .solver_base import Solver, check_options
 
 DEFAULT_RTOL = 1e-6
-
-_REMOVED_OPTIONS = {
-    "tol": "'tol' is not accepted (SciPy removed it in 1.14); use rtol= for the relative "
-           "tolerance and atol= for the absolute one",
-}
-
-
-class Solver(ABC):
-    """A method that turns a problem into a :class:`~sciml.Solution`.
-
-    Subclasses set ``name`` (their registry name) and ``description`` (one line).
-    """
-
-    name: ClassVar[str] = ""
-    description: ClassVar[str] = ""
-
-    @abstractmethod
-    def solve(self, problem: Any, **options: Any) -> Solution:
-        """Solve ``problem``; options are method specific."""
-
-
-class LearnedSolver(Solver):
-    """A method with a trained network: adds training, evaluation and model loading.
-
-    Subclasses implement :meth:`build_network` (config -> ``torch.nn.Module``), :meth:`train`
-    (data -> :class:`~sciml.model.TrainedModel`) and :meth:`evaluate`; ``default_weights``
-    names weights shipped with the package, used when ``model=`` is not given.
-    """
-
-    default_weights: ClassVar[str | None] = None
-
-    @classmethod
-    @abstractmethod
-    def build_network(cls, config: dict[str, Any]) -> Any:
-        """Rebuild the untrained network described by ``config``."""
-
-    @classmethod
-    @abstractmethod
-    def train(cls, data: Any = None, **options: Any) -> Any:
-        """Train a model (a :class:`~sciml.model.TrainedModel`) on ``data``."""
-
-    @classmethod
-    def evaluate(cls, model: Any, data: Any, **options: Any) -> dict[str, float]:
-        """Error metrics of ``model`` on ``data`` (e.g. ``{"rel_l2": ..., "rel_h1": ...}``)."""
-        raise NotImplementedError(f"{cls.name!r} has no evaluate()")
-
-    @classmethod
-    def train_cli(cls, argv: list[str]) -> int:
-        """``sciml train <name> ...``: by convention ``main(argv)`` of the method's
-        ``train`` module (``solvers/<family>/train.py``)."""
-        import importlib  # noqa: PLC0415
-
-        package = cls.__module__.rsplit(".", 1)[0]
-        return importlib.import_module(f"{package}.train").main(argv)
-
-    @classmethod
-    def load_model(cls, model: Any = None) -> Any:
-        """Resolve ``model=``: a TrainedModel, a path, or None for the shipped weights."""
-        from .model import TrainedModel  # noqa: PLC0415
-
-        if isinstance(model, TrainedModel):
-            if model.method != cls.name:
-                raise ModelMismatchError(
-                    f"this is a {model.method!r} model; method {cls.name!r} cannot use it")
-            return model
-        if model is None:
-            if cls.default_weights is None:
-                raise InvalidOptionError(
-                    f"{cls.name!r} ships no weights; pass model=<path or TrainedModel> "
-                    f"(train one with sciml.train({cls.name!r}, ...))")
-            model = cls.default_weights
-        return TrainedModel.load(model, method=cls.name)
 
 
 @dataclass
@@ -106,18 +34,6 @@ class IterationResult:
     residual_norms: list[float]
     reason: str
     info: dict[str, Any] = field(default_factory=dict)
-
-
-def check_options(method: str, options: dict[str, Any], allowed: dict[str, Any]) -> dict[str, Any]:
-    """Reject removed or unknown options; return ``allowed`` updated with ``options``."""
-    for key in options:
-        if key in _REMOVED_OPTIONS:
-            raise InvalidOptionError(_REMOVED_OPTIONS[key])
-        if key not in allowed:
-            known = ", ".join(sorted(allowed)) or "none"
-            raise InvalidOptionError(
-                f"method {method!r} does not accept option {key!r}; its options are: {known}")
-    return {**allowed, **options}
 
 
 class LinearSolver(Solver):

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from .atomic import atomic_write
-from .errors import DataFileError
+from ..errors import DataFileError
 
 FORMAT = "sciml-checkpoint"
 FORMAT_VERSION = 1

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
-from .checkpoint import load_checkpoint, save_checkpoint
-from .errors import DataFileError, ModelMismatchError
+from ..errors import DataFileError, ModelMismatchError
+from ..io.checkpoint import load_checkpoint, save_checkpoint
 
 
 class TrainedModel:
@@ -54,12 +54,24 @@ class TrainedModel:
             "provenance": self.provenance, "metrics": self.metrics,
         })
 
-    @classmethod
-    def load(cls, path: str | os.PathLike[str], method: str | None = None,
-             map_location: Any = "cpu") -> "TrainedModel":
-        """Read a model saved by :meth:`save`; check it belongs to ``method`` if given."""
-        from .registry import get_solver_class  # noqa: PLC0415 - avoid an import cycle
+    @staticmethod
+    def read_method(path: str | os.PathLike[str]) -> str:
+        """The registry name of the method a saved model belongs to."""
+        state = load_checkpoint(path)
+        if state.get("kind") != "model" or not isinstance(state.get("method"), str):
+            raise DataFileError(f"{path} is not a saved sciml model (TrainedModel.save)")
+        return state["method"]
 
+    @classmethod
+    def load(cls, path: str | os.PathLike[str],
+             build_network: Callable[[dict[str, Any]], Any], *, method: str | None = None,
+             map_location: Any = "cpu") -> "TrainedModel":
+        """Read a model saved by :meth:`save`; check it belongs to ``method`` if given.
+
+        ``build_network(config)`` rebuilds the untrained network (a method's
+        :meth:`~sciml.solver_base.LearnedSolver.build_network`), so this record needs no
+        registry; :func:`sciml.load_model` finds the builder from the file's method name.
+        """
         state = load_checkpoint(path, map_location=map_location)
         if state.get("kind") != "model":
             raise DataFileError(f"{path} is a training checkpoint, not a saved model; "
@@ -68,8 +80,7 @@ class TrainedModel:
             raise ModelMismatchError(
                 f"{path} holds a {state['method']!r} model, but method {method!r} was asked "
                 "for")
-        solver_cls = get_solver_class(state["method"])
-        network = solver_cls.build_network(state["config"])
+        network = build_network(state["config"])
         try:
             network.load_state_dict(state["weights"])
         except RuntimeError as exc:

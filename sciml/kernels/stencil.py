@@ -16,7 +16,7 @@ and the flat stride ``s_d`` of axis ``d``::
     y[k] = diag[k] x[k] - sum_d (lower[d][k] x[k - s_d] + lower[d][k + s_d] x[k + s_d])
 
 which is written once against the array namespace (:meth:`StencilOperator.apply_slab`),
-and, for CuPy, as one fused CUDA kernel in :mod:`sciml.cuda_kernels`.
+and, for CuPy, as one fused CUDA kernel in :mod:`sciml.kernels.cuda_stencil`.
 """
 
 from __future__ import annotations
@@ -26,8 +26,8 @@ from typing import Any, Sequence
 import numpy as np
 import scipy.sparse as sp
 
-from .backend import array_namespace, to_numpy
-from .errors import InvalidProblemError, UnsupportedTypeError
+from ..backend import array_namespace, to_numpy
+from ..errors import InvalidProblemError, UnsupportedTypeError
 
 
 def harmonic_face_coefficients(coefficient: Any, axis: int) -> Any:
@@ -220,9 +220,9 @@ class StencilOperator:
         u = x.reshape(self.grid_shape)
         y = out.reshape(self.grid_shape)
         if xp is not np:
-            from . import cuda_kernels  # noqa: PLC0415 - GPU only
+            from . import cuda_stencil  # noqa: PLC0415 - GPU only
 
-            cuda_kernels.stencil_apply(self, u, y)
+            cuda_stencil.stencil_apply(self, u, y)
         else:
             for start, stop in self.slabs():
                 self.apply_slab(u, y, start, stop)

@@ -32,9 +32,9 @@ class OperatorPairs:
 
 def _read_dataset(path: str, input_key: str, output_key: str,
                   split: str) -> tuple[Any, Any, dict[str, Any]]:
-    """Arrays of a sciml data set (:mod:`sciml.io`) and its generator parameters."""
+    """Arrays of a sciml data set (:mod:`sciml.io.datasets`) and its generator parameters."""
     from sciml.data import load  # noqa: PLC0415
-    from sciml.io import read_info  # noqa: PLC0415
+    from sciml.io.datasets import read_info  # noqa: PLC0415
 
     spec = read_info(path).spec
     chosen = split if split in spec.splits else "all"
@@ -57,7 +57,7 @@ def load_operator_data(data: Any, *, split: str = "all", problem: str | None = N
                        max_samples: int | None = None) -> OperatorPairs:
     """Read pairs from a sciml data set (fields ``input_key``, ``output_key``) or ``(a, u)``.
 
-    A sciml data set (:mod:`sciml.io`) records its ``"train"`` and ``"test"`` sample ranges;
+    A sciml data set (:mod:`sciml.io.datasets`) records its ``"train"`` and ``"test"`` sample ranges;
     ``split`` picks one (all samples are used when the file has no split of that name). The problem
     (``"darcy"`` or ``"burgers"``) and its parameters (``f``; ``nu``, ``t``) come from the
     file attributes when present, else from the grid dimension and the FNO defaults;

@@ -43,7 +43,7 @@ import h5py
 import numpy as np
 
 from .atomic import atomic_write
-from .errors import DataFileError
+from ..errors import DataFileError
 
 FORMAT_NAME = "sciml-dataset"
 FORMAT_VERSION = 1
@@ -207,7 +207,7 @@ def _publish(path: PathLike, spec: DatasetSpec,
     ``read_block(block_index, name)`` returns field ``name`` of the samples
     ``blocks[block_index]``; blocks cover ``0..samples`` in order.
     """
-    from . import __version__  # noqa: PLC0415 - sciml/__init__ imports this module's siblings
+    from .. import __version__  # noqa: PLC0415 - sciml/__init__ imports this module's siblings
 
     path = Path(path)
     fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
@@ -396,12 +396,12 @@ def _validate(path: Path, f: h5py.File) -> DatasetInfo:
         raise DataFileError(
             f"{path} is not a sciml data set: its 'format' attribute is "
             f"{attrs.get('format')!r}, expected {FORMAT_NAME!r}. It holds "
-            f"{sorted(f.keys()) or 'no arrays'}; sciml reads files written by sciml.io "
+            f"{sorted(f.keys()) or 'no arrays'}; sciml reads files written by sciml.io.datasets "
             "(for example by `sciml datagen`)")
     missing = [a for a in _REQUIRED_ATTRS if a not in attrs]
     if missing:
         raise DataFileError(f"{path}: sciml data set without the attributes {missing}; "
-                            "the file is damaged or was not written by sciml.io")
+                            "the file is damaged or was not written by sciml.io.datasets")
     version = int(attrs["format_version"])
     if version > FORMAT_VERSION:
         raise DataFileError(f"{path} has format version {version}; this sciml reads versions "

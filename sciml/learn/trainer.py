@@ -26,8 +26,8 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from .checkpoint import load_checkpoint, save_checkpoint
-from .errors import InvalidOptionError
+from ..errors import InvalidOptionError
+from ..io.checkpoint import load_checkpoint, save_checkpoint
 
 Option = tuple[str, dict[str, Any]]
 LossFn = Callable[[Any, Any], Any]

@@ -1,11 +1,10 @@
-"""CUDA kernels (through CuPy) for the stencil product and the CG vector updates.
+"""The CUDA kernel (through CuPy) of the stencil product ``y = A u``.
 
 Used only when an array is a CuPy array; CuPy itself is imported inside the functions, so
-the kernel source can be compiled and checked on a machine without a GPU. The
-stencil kernel evaluates exactly the formula of :mod:`sciml.stencil` (diagonal and
-lower-face weights; 1D and 2D grids are run as 3D grids with leading extents 1), one thread
-per unknown, reading ``x`` and writing ``y`` once. The CG updates are fused element-wise
-kernels, so each is a single pass over memory.
+the kernel source can be compiled and checked on a machine without a GPU. The kernel
+evaluates exactly the formula of :mod:`sciml.kernels.stencil` (diagonal and lower-face
+weights; 1D and 2D grids are run as 3D grids with leading extents 1), one thread per
+unknown, reading ``x`` and writing ``y`` once.
 """
 
 from __future__ import annotations
@@ -65,7 +64,7 @@ def _stencil_kernel(dtype_name: str) -> Any:
 
 
 def stencil_apply(op: Any, u: Any, y: Any) -> None:
-    """``y = A u`` on the GPU for a :class:`~sciml.stencil.StencilOperator` ``op``."""
+    """``y = A u`` on the GPU for a :class:`~sciml.kernels.stencil.StencilOperator` ``op``."""
     import cupy  # noqa: PLC0415
 
     dtype = cupy.dtype(y.dtype)
@@ -87,29 +86,3 @@ def stencil_apply(op: Any, u: Any, y: Any) -> None:
         (cupy.ascontiguousarray(u), y, diag, *weights,
          cupy.int64(shape[0]), cupy.int64(shape[1]), cupy.int64(shape[2]),
          cupy.int32(0 if op.constant else 1), dtype.type(2.0 * op.ndim)))
-
-
-@lru_cache(maxsize=None)
-def _update_iterate_kernel() -> Any:
-    import cupy  # noqa: PLC0415
-
-    return cupy.ElementwiseKernel("T p, T q, T alpha", "T x, T r",
-                                  "x += alpha * p; r -= alpha * q", "sciml_cg_update_iterate")
-
-
-@lru_cache(maxsize=None)
-def _update_direction_kernel() -> Any:
-    import cupy  # noqa: PLC0415
-
-    return cupy.ElementwiseKernel("T z, T beta", "T p", "p = z + beta * p",
-                                  "sciml_cg_update_direction")
-
-
-def cg_update_iterate(x: Any, r: Any, p: Any, q: Any, alpha: float) -> None:
-    """``x += alpha p`` and ``r -= alpha q`` in one pass."""
-    _update_iterate_kernel()(p, q, x.dtype.type(alpha), x, r)
-
-
-def cg_update_direction(p: Any, z: Any, beta: float) -> None:
-    """``p = z + beta p`` in one pass."""
-    _update_direction_kernel()(z, p.dtype.type(beta), p)
