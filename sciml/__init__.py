@@ -19,5 +19,5 @@ from .solver_base import LearnedSolver, Solver
 __version__ = "0.1.0"
 
 __all__ = ["LearnedSolver", "LinearProblem", "LinearSolver", "Solution", "Solver",
-           "StencilOperator", "__version__", "errors", "evaluate", "load_model", "methods", "problems",
-           "register", "solve", "train"]
+           "StencilOperator", "__version__", "data", "errors", "evaluate", "load_model",
+           "methods", "problems", "register", "solve", "train"]

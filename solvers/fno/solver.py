@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sciml.solvers.neural_operator.base import OperatorSolver
+from sciml.solvers.neural_operator.solver import OperatorSolver
 
 from .model import build_fno
 

@@ -1,7 +1,7 @@
 """Training entry point of ``fno``: ``sciml train fno --data train.h5 --out fno.pt``.
 
 Data, loss (relative H1 by default) and optimiser settings are those every neural operator
-shares (:class:`sciml.solvers.neural_operator.base.OperatorSolver`); the loop is the shared
+shares (:class:`sciml.solvers.neural_operator.solver.OperatorSolver`); the loop is the shared
 :class:`sciml.learn.trainer.Trainer`.
 """
 

@@ -28,7 +28,7 @@ def train_main(method: str, argv: list[str]) -> int:
     """
     import sciml  # noqa: PLC0415
 
-    from .base import OperatorSolver  # noqa: PLC0415
+    from .solver import OperatorSolver  # noqa: PLC0415
 
     d = OperatorSolver.train_defaults
     parser = argparse.ArgumentParser(prog=f"sciml train {method}",

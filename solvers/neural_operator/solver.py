@@ -1,0 +1,74 @@
+"""The learned-solver base of every neural operator: its face, delegating by job.
+
+A subclass supplies the network only: ``name``, ``networks`` (its options and their
+defaults per problem), :meth:`OperatorSolver.build_network` and, where the network limits
+the grid, :meth:`OperatorSolver.min_grid`. Training and evaluation live in
+:mod:`.training`, prediction in :mod:`.prediction`.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+import numpy as np
+
+from sciml.learn.trained_model import TrainedModel
+from sciml.solution import Solution
+from sciml.solver_base import LearnedSolver
+
+from .prediction import predict_fields, predict_solution
+from .training import evaluate_operator, train_operator
+
+
+class OperatorSolver(LearnedSolver):
+    """A neural operator mapping an input field ``a`` to the solution ``u`` on the same grid.
+
+    Problems: :class:`~sciml.problems.DarcyFlow` (``a`` -> ``u``) and
+    :class:`~sciml.problems.Burgers1D` (``u0`` -> ``u(., t)``). Inputs and outputs are
+    normalised by one mean and standard deviation each, fitted on the training set and saved
+    with the model.
+    """
+
+    #: training options and defaults shared by every operator (the MgNO paper's recipe, with
+    #: a larger learning rate for short CPU runs)
+    train_defaults: ClassVar[dict[str, Any]] = {
+        "epochs": 20, "seed": 0, "batch_size": 8, "lr": 1e-3, "weight_decay": 1e-4,
+        "schedule": "onecycle", "loss": "h1", "val_fraction": 0.1, "max_samples": None,
+        "problem": None, "split": "train", "input_key": "a", "output_key": "u",
+        "checkpoint": None,
+        "resume": True, "progress": True, "device": None,
+    }
+
+    # -- what a network family supplies ---------------------------------------------------
+    #: problem name -> the network options (with defaults); the keys are all it accepts
+    networks: ClassVar[dict[str, dict[str, Any]]] = {}
+
+    @classmethod
+    def default_network(cls, problem: str) -> dict[str, Any]:
+        """A copy of the network options (with defaults) for ``problem``."""
+        return dict(cls.networks[problem])
+
+    @classmethod
+    def min_grid(cls, config: dict[str, Any]) -> int:
+        """Smallest grid extent the network described by ``config`` can take."""
+        return 1
+
+    @classmethod
+    def train(cls, data: Any = None, **options: Any) -> TrainedModel:
+        """Train on ``data``; see :func:`.training.train_operator` for the options."""
+        return train_operator(cls, data, **options)
+
+    @classmethod
+    def evaluate(cls, model: Any, data: Any, **options: Any) -> dict[str, float]:
+        """Relative L2 and H1 errors; see :func:`.training.evaluate_operator`."""
+        return evaluate_operator(cls, model, data, **options)
+
+    @classmethod
+    def predict(cls, model: TrainedModel, a: Any, *, batch_size: int = 32,
+                device: Any = None) -> np.ndarray:
+        """Apply ``model`` to fields ``a``; see :func:`.prediction.predict_fields`."""
+        return predict_fields(cls, model, a, batch_size=batch_size, device=device)
+
+    def solve(self, problem: Any, *, model: Any = None, device: Any = None) -> Solution:
+        """One network call on ``problem``; see :func:`.prediction.predict_solution`."""
+        return predict_solution(self, problem, model=model, device=device)
