@@ -7,15 +7,51 @@ from typing import Any
 from .errors import InvalidOptionError
 from .registry import get_solver_class
 from .solution import Solution
+from .solver_base import Prepared
 
 
-def solve(problem: Any, method: str = "cg", **options: Any) -> Solution:
-    """Solve ``problem`` with the registered ``method``.
+def prepare(problem: Any, method: str = "cg", **options: Any) -> Prepared:
+    """Set ``method`` up for ``problem``'s operator once; solve many right-hand sides after.
 
     Parameters
     ----------
     problem
-        A :class:`~sciml.LinearProblem` or a PDE problem from :mod:`sciml.problems`.
+        A :class:`~sciml.LinearProblem`, a PDE problem, or for learned operators a list of
+        PDE problems of one kind and grid.
+    method
+        A name from :func:`sciml.methods`.
+    **options
+        The method's set-up options (e.g. ``kind="rs"`` for ``amg``, ``model=`` for a
+        learned method); the tolerances go to :meth:`Prepared.solve`.
+
+    Returns
+    -------
+    Prepared
+        ``.solve(b=None, *, rtol, atol, maxiter, x0, callback) -> Solution`` (learned
+        operators: ``.solve()``) and, for ``amg`` and ``direct``, ``.aspreconditioner()``,
+        a ``LinearOperator`` usable as ``M=`` of ``cg``/``scipy_cg``. Each Solution reports
+        ``setup_time`` 0 and the set-up in ``info["prepared_setup_time"]``.
+
+    Examples
+    --------
+    >>> import sciml
+    >>> prob = sciml.problems.Poisson(shape=(24, 24, 24))
+    >>> amg = sciml.prepare(prob, method="amg")
+    >>> sol = sciml.solve(prob, method="cg", M=amg.aspreconditioner(), rtol=1e-8)
+    >>> bool(sol.converged), sol.iterations < 20
+    (True, True)
+    """
+    return get_solver_class(method)().prepare(problem, **options)
+
+
+def solve(problem: Any, method: str = "cg", **options: Any) -> Any:
+    """Solve ``problem`` with the registered ``method``: :func:`prepare` and one solve.
+
+    Parameters
+    ----------
+    problem
+        A :class:`~sciml.LinearProblem` or a PDE problem from :mod:`sciml.problems` (for a
+        learned operator also a list of them: one batched prediction, a list of Solutions).
     method
         A name from :func:`sciml.methods`, e.g. ``"cg"``, ``"amg"``, ``"deep_cd"``.
     **options
@@ -74,5 +110,9 @@ def load_model(path: Any) -> Any:
 
 
 def evaluate(model: Any, data: Any, **options: Any) -> dict[str, float]:
-    """Error metrics of a trained ``model`` on ``data``, e.g. ``{"rel_l2": .., "rel_h1": ..}``."""
-    return _learned_solver_class(model.method).evaluate(model, data, **options)
+    """Error metrics of a trained ``model`` (a TrainedModel or a path to a saved one) on
+    ``data``, e.g. ``{"rel_l2": .., "rel_h1": ..}``."""
+    from .learn.trained_model import TrainedModel  # noqa: PLC0415
+
+    method = model.method if isinstance(model, TrainedModel) else TrainedModel.read_method(model)
+    return _learned_solver_class(method).evaluate(model, data, **options)

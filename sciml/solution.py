@@ -18,8 +18,9 @@ class Solution:
         The solution: a flat vector for a :class:`~sciml.LinearProblem`, ``u`` on the grid
         for a PDE problem. On the device of the inputs (NumPy or CuPy).
     converged
-        True when the true residual at exit meets ``||b - A x|| <= max(rtol ||b||, atol)``
-        (for operator-learning methods without a linear system: when the method finished).
+        True when the true residual at exit meets ``||b - A x|| <= max(rtol ||b||, atol)``;
+        False when it does not or the answer is not finite; None when no tolerance was
+        checked (a learned operator's prediction: ``info["reason"]`` says so).
     iterations
         Iterations taken (network calls or epochs where that is the unit, see ``info``).
     residuals
@@ -36,7 +37,7 @@ class Solution:
     """
 
     x: Any
-    converged: bool
+    converged: bool | None
     iterations: int
     residuals: np.ndarray
     setup_time: float
@@ -58,7 +59,8 @@ class Solution:
     def summary(self) -> dict[str, Any]:
         """A JSON-friendly dict of everything but ``x``."""
         return {
-            "method": self.method, "converged": bool(self.converged),
+            "method": self.method,
+            "converged": None if self.converged is None else bool(self.converged),
             "iterations": int(self.iterations), "final_residual": self.final_residual,
             "setup_time": self.setup_time, "solve_time": self.solve_time,
             "total_time": self.total_time, "reason": self.info.get("reason"),
@@ -67,7 +69,9 @@ class Solution:
         }
 
     def __repr__(self) -> str:
-        status = "converged" if self.converged else "NOT converged"
+        status = {True: "converged", False: "NOT converged",
+                  None: "no tolerance checked"}[None if self.converged is None
+                                                  else bool(self.converged)]
         return (f"Solution(method={self.method!r}, {status} in {self.iterations} iterations, "
                 f"final relative residual {self.final_residual:.2e}, setup {self.setup_time:.3g}"
                 f" s, solve {self.solve_time:.3g} s, reason={self.info.get('reason')!r})")

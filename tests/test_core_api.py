@@ -102,11 +102,12 @@ def test_third_party_solver_registers_and_is_found_by_name():
     class Jacobi(sciml.LinearSolver):
         name = "test_jacobi"
         description = "damped Jacobi, for the registry test"
-        defaults = {"omega": 0.5}
+        options = {"omega": sciml.Option(0.5)}
 
-        def iterate(self, lp, state, *, rtol, atol, maxiter, callback, omega=0.5):
+        def iterate(self, lp, state, options, *, rtol, atol, maxiter, callback):
             from sciml.linear_solver import IterationResult
 
+            omega = options["omega"]
             d = lp.A.diagonal()
             x = np.zeros_like(lp.b)
             norms = [np.linalg.norm(lp.b)]
@@ -144,7 +145,7 @@ def test_entry_point_plugins_are_discovered(tmp_path, monkeypatch):
         "class Dense(sciml.LinearSolver):\n"
         "    name = 'plugin_dense'\n"
         "    description = 'dense numpy solve from a plug-in'\n"
-        "    def iterate(self, lp, state, *, rtol, atol, maxiter, callback):\n"
+        "    def iterate(self, lp, state, options, *, rtol, atol, maxiter, callback):\n"
         "        x = np.linalg.solve(lp.A.toarray(), lp.b)\n"
         "        return IterationResult(x, 1, [np.linalg.norm(lp.b)], 'converged')\n")
     dist = tmp_path / "plugin_pkg-0.1.dist-info"

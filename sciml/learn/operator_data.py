@@ -1,4 +1,10 @@
-"""Input/output pairs for operator learning: ``a`` (input field) -> ``u`` (solution field)."""
+"""Input/output field pairs for operator learning, read from a data set or given as arrays.
+
+The problem the pairs belong to is never guessed: a sciml data set names its generator,
+which :func:`sciml.problems.problem_type_for_generator` maps to a problem class (exact
+names); arrays need ``problem=``. The problem class gives the field names and the
+parameters a model is trained for (:class:`sciml.problems.PDEProblem`).
+"""
 
 from __future__ import annotations
 
@@ -8,83 +14,101 @@ from typing import Any
 
 import numpy as np
 
-from sciml.errors import DataFileError, InvalidOptionError
+from ..errors import DataFileError, InvalidOptionError
+from ..problems import PDEProblem, problem_type, problem_type_for_generator
 
-#: problem name -> (grid axes, names of the problem parameters a model is trained for)
-PROBLEMS: dict[str, tuple[int, tuple[str, ...]]] = {
-    "darcy": (2, ("f",)),
-    "burgers": (1, ("nu", "t")),
-}
-_DEFAULT_PARAMS = {"darcy": {"f": 1.0}, "burgers": {"nu": 0.1, "t": 1.0}}
+#: the split names a file without recorded splits answers with all its samples
+DEFAULT_SPLITS = ("train", "test")
 
 
 @dataclass
 class OperatorPairs:
-    """``a`` and ``u`` of shape ``(samples, *grid)`` with the problem they come from."""
+    """Inputs ``a`` and outputs ``u`` of shape ``(samples, *grid)`` and their problem."""
 
     a: np.ndarray
     u: np.ndarray
-    problem: str
+    problem: type[PDEProblem]
     params: dict[str, float]
     source: str
     attrs: dict[str, Any] = field(default_factory=dict)
 
 
-def _read_dataset(path: str, input_key: str, output_key: str,
-                  split: str) -> tuple[Any, Any, dict[str, Any]]:
-    """Arrays of a sciml data set (:mod:`sciml.io.datasets`) and its generator parameters."""
-    from sciml.data import load  # noqa: PLC0415
-    from sciml.io.datasets import read_info  # noqa: PLC0415
+def resolve_split(spec: Any, split: str, source: str) -> str:
+    """The split to read: ``split`` itself, or ``"all"`` for a default split name of a file
+    that records no splits. A name the file does not have is an error listing its splits."""
+    if split == "all" or split in spec.splits:
+        return split
+    if not spec.splits and split in DEFAULT_SPLITS:
+        return "all"
+    known = ", ".join(["all", *spec.splits])
+    raise DataFileError(f"{source}: the data set has no split {split!r}; its splits: {known}")
+
+
+def _read_dataset(path: str, problem: str | None, input_key: str | None,
+                  output_key: str | None, split: str) -> tuple[Any, Any, type[PDEProblem],
+                                                               dict[str, Any]]:
+    from ..data import load  # noqa: PLC0415
+    from ..io.datasets import read_info  # noqa: PLC0415
 
     spec = read_info(path).spec
-    chosen = split if split in spec.splits else "all"
-    arrays = load(path, chosen, fields=[input_key, output_key])
+    kind = problem_type(problem) if problem else problem_type_for_generator(spec.generator,
+                                                                             path)
+    inputs = input_key or kind.input_fields[0]
+    output = output_key or kind.output_field
+    chosen = resolve_split(spec, split, path)
+    arrays = load(path, chosen, fields=[inputs, output])
     attrs = {k: v for k, v in spec.parameters.items() if isinstance(v, (int, float, str))}
-    return arrays[input_key], arrays[output_key], {
+    return arrays[inputs], arrays[output], kind, {
         **attrs, "generator": spec.generator, "seed": spec.seed, "split": chosen}
 
 
-def _infer_problem(attrs: dict[str, Any], ndim: int) -> str:
-    text = " ".join(str(attrs.get(k, "")) for k in ("problem", "generator")).lower()
-    for name in PROBLEMS:
-        if name in text:
-            return name
-    return next(name for name, (axes, _) in PROBLEMS.items() if axes == ndim)
-
-
 def load_operator_data(data: Any, *, split: str = "all", problem: str | None = None,
-                       input_key: str = "a", output_key: str = "u",
+                       input_key: str | None = None, output_key: str | None = None,
                        max_samples: int | None = None) -> OperatorPairs:
-    """Read pairs from a sciml data set (fields ``input_key``, ``output_key``) or ``(a, u)``.
+    """Read pairs from a sciml data set or from ``(a, u)`` arrays.
 
-    A sciml data set (:mod:`sciml.io.datasets`) records its ``"train"`` and ``"test"`` sample ranges;
-    ``split`` picks one (all samples are used when the file has no split of that name). The problem
-    (``"darcy"`` or ``"burgers"``) and its parameters (``f``; ``nu``, ``t``) come from the
-    file attributes when present, else from the grid dimension and the FNO defaults;
-    ``problem=`` overrides.
+    Parameters
+    ----------
+    data
+        A path to a sciml data set (:mod:`sciml.io.datasets`) or an ``(a, u)`` pair of
+        arrays ``(samples, *grid)``.
+    split
+        ``"train"``, ``"test"`` (as recorded in the file) or ``"all"``. A file without
+        recorded splits answers ``"train"`` and ``"test"`` with all its samples; any other
+        unknown name raises.
+    problem
+        A name of :data:`sciml.problems.PROBLEM_TYPES`; needed for arrays, and overrides the
+        file's generator.
+    input_key, output_key
+        Field names; the problem's ``input_fields[0]`` and ``output_field`` by default.
+    max_samples
+        Keep the first samples only.
+
+    Raises
+    ------
+    DataFileError
+        An unknown split, a generator that maps to no problem, mismatched or non-finite
+        arrays, a grid of the wrong dimension for the problem.
     """
     if isinstance(data, (str, os.PathLike)):
-        a, u, attrs = _read_dataset(os.fspath(data), input_key, output_key, split)
         source = os.fspath(data)
+        a, u, kind, attrs = _read_dataset(source, problem, input_key, output_key, split)
     elif isinstance(data, (tuple, list)) and len(data) == 2:
-        (a, u), attrs, source = data, {}, "arrays"
+        if problem is None:
+            raise InvalidOptionError("arrays carry no problem name: pass problem=NAME with "
+                                     "(a, u) arrays, e.g. problem='darcy'")
+        (a, u), attrs, source, kind = data, {}, "arrays", problem_type(problem)
     else:
         raise InvalidOptionError("data must be an HDF5 path or an (a, u) pair of arrays; got "
                                  f"{type(data).__name__}")
     a, u = np.asarray(a, dtype=np.float32), np.asarray(u, dtype=np.float32)
-    if a.shape != u.shape or a.ndim not in (2, 3):
+    if a.shape != u.shape or a.ndim not in (2, 3, 4):
         raise DataFileError(f"{source}: expected a and u of one shape (samples, *grid) with 1 "
-                            f"or 2 grid axes; got {a.shape} and {u.shape}")
+                            f"to 3 grid axes; got {a.shape} and {u.shape}")
     if not (np.all(np.isfinite(a)) and np.all(np.isfinite(u))):
         raise DataFileError(f"{source}: the data contain NaN or Inf")
     if max_samples is not None:
         a, u = a[:max_samples], u[:max_samples]
-    name = problem or _infer_problem(attrs, a.ndim - 1)
-    if name not in PROBLEMS:
-        raise InvalidOptionError(f"unknown problem {name!r}; expected one of {sorted(PROBLEMS)}")
-    if PROBLEMS[name][0] != a.ndim - 1:
-        raise DataFileError(f"{source}: {name} data have {PROBLEMS[name][0]} grid axes, these "
-                            f"have {a.ndim - 1}")
-    params = {k: float(attrs.get(k, v)) for k, v in _DEFAULT_PARAMS[name].items()}
-    return OperatorPairs(a, u, name, params, source,
-                        {k: v for k, v in attrs.items() if v is not None})
+    params = {k: float(attrs.get(k, v)) for k, v in kind.default_parameters.items()}
+    return OperatorPairs(a, u, kind, params, source,
+                         {k: v for k, v in attrs.items() if v is not None})

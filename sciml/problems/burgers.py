@@ -7,9 +7,10 @@ from typing import Any
 import numpy as np
 
 from ..errors import InvalidProblemError
+from .protocol import PDEProblem
 
 
-class Burgers1D:
+class Burgers1D(PDEProblem):
     """``u_t + (u^2 / 2)_x = nu u_xx`` on the periodic ``[0, 1)``; find ``u(., t)`` from ``u0``.
 
     Parameters
@@ -30,6 +31,12 @@ class Burgers1D:
     Operator for Parametric Partial Differential Equations", ICLR 2021.
     """
 
+    name = "burgers"
+    periodic = True
+    input_fields = ("a",)  # the data sets store u0 as field "a"
+    generator = "burgers"
+    default_parameters = {"nu": 0.1, "t": 1.0}
+
     def __init__(self, u0: Any, nu: float = 0.1, t: float = 1.0) -> None:
         u0 = np.asarray(u0, dtype=np.float64)
         if u0.ndim != 1 or u0.size < 2:
@@ -47,6 +54,10 @@ class Burgers1D:
     def grid_shape(self) -> tuple[int]:
         """The ``s`` grid points of ``u0`` and of the solution."""
         return self.u0.shape
+
+    def operator_input(self) -> np.ndarray:
+        """The initial condition ``u0``, the input of a learned Burgers operator."""
+        return self.u0
 
     def __repr__(self) -> str:
         return f"Burgers1D(grid={self.grid_shape}, nu={self.nu}, t={self.t})"

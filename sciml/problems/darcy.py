@@ -16,6 +16,7 @@ import scipy.sparse as sp
 
 from ..errors import InvalidProblemError
 from .linear import LinearProblem
+from .protocol import PDEProblem
 
 
 def _check_coefficient(a: Any) -> np.ndarray:
@@ -87,7 +88,7 @@ def assemble_darcy(a: Any, f: Any = 1.0) -> tuple[sp.csr_matrix, np.ndarray]:
     return A, f[1:-1, 1:-1].ravel()
 
 
-class DarcyFlow:
+class DarcyFlow(PDEProblem):
     """``-div(a grad u) = f`` on ``(0, 1)^2``, ``u = 0`` on the boundary (the FNO Darcy problem).
 
     Parameters
@@ -113,6 +114,12 @@ class DarcyFlow:
     ((33, 33), True)
     """
 
+    name = "darcy"
+    input_fields = ("a",)
+    generator = "darcy"
+    default_parameters = {"f": 1.0}
+    has_linear_form = True
+
     def __init__(self, a: Any, f: Any = 1.0) -> None:
         self.a = _check_coefficient(a)
         forcing = _check_forcing(f, self.a.shape)
@@ -123,6 +130,10 @@ class DarcyFlow:
     def grid_shape(self) -> tuple[int, int]:
         """The ``s x s`` vertex grid of ``a`` and ``u`` (boundary included)."""
         return self.a.shape
+
+    def operator_input(self) -> np.ndarray:
+        """The coefficient ``a``, the input of a learned Darcy operator."""
+        return self.a
 
     def to_linear_problem(self, matrix_free: bool = False) -> LinearProblem:
         """The finite-difference system on the interior vertices (always a CSR matrix)."""

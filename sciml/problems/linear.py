@@ -86,6 +86,21 @@ class LinearProblem:
         xp = array_namespace(x)
         return float(xp.linalg.norm(self.b - self.matvec(x)))
 
+    def with_vectors(self, b: Any = None, x0: Any = None) -> "LinearProblem":
+        """The same operator with another right-hand side and/or initial guess.
+
+        ``b`` (None: this one's) and ``x0`` (None: this one's) are validated and moved to the
+        array namespace of this system's ``b``; the operator is shared, not checked again.
+        """
+        xp = array_namespace(self.b)
+        other = object.__new__(LinearProblem)
+        other.A, other.grid_shape = self.A, self.grid_shape
+        other.b = self.b if b is None else xp.asarray(
+            self._validate_vector(b, self.n, "b"), dtype=self.b.dtype)
+        other.x0 = self.x0 if x0 is None else xp.asarray(
+            self._validate_vector(x0, self.n, "x0"), dtype=self.b.dtype)
+        return other
+
     def to_linear_problem(self, **_: Any) -> "LinearProblem":
         """A linear problem is its own discretisation."""
         return self

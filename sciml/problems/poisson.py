@@ -9,6 +9,7 @@ import numpy as np
 from ..errors import InvalidProblemError
 from ..kernels.stencil import StencilOperator, normalize_bc
 from .linear import LinearProblem
+from .protocol import PDEProblem
 
 RHS_KINDS = ("random", "ones", "gaussians")
 
@@ -31,7 +32,7 @@ def gaussian_sources(shape: Sequence[int], rng: np.random.Generator,
     return f
 
 
-class Poisson:
+class Poisson(PDEProblem):
     """``-div(k grad u) = f`` on the unit box, Dirichlet or Neumann sides, optional obstacles.
 
     The unknowns sit on a ``shape`` grid of interior points with spacing
@@ -70,6 +71,11 @@ class Poisson:
     >>> bool(sol.converged), sol.x.shape
     (True, (16, 16))
     """
+
+    name = "poisson"
+    input_fields = ("f",)
+    generator = "poisson"
+    has_linear_form = True
 
     def __init__(self, shape: int | Sequence[int], rhs: str | Any = "random",
                  coefficient: Any = None, seed: int | None = 0,
@@ -119,6 +125,10 @@ class Poisson:
             raise InvalidProblemError(f"rhs has shape {f.shape}, expected {self.shape}")
         return self.h**2 * f
 
+    def operator_input(self) -> np.ndarray:
+        """The source ``f = b / h**2`` on the grid (the data sets' field ``"f"``)."""
+        return self.b.reshape(self.shape) / self.h**2
+
     def operator(self) -> StencilOperator:
         """The matrix-free operator of this problem."""
         return StencilOperator(self.shape, self.coefficient, self.dtype, mask=self.mask,
@@ -133,6 +143,12 @@ class Poisson:
     def solution_from_vector(self, x: Any) -> Any:
         """Present a flat solution vector as ``u`` on the grid."""
         return x.reshape(self.shape)
+
+    def vector_from_solution(self, u: Any) -> Any:
+        """``u`` on the grid -> the flat vector of unknowns."""
+        if tuple(u.shape) != self.shape:
+            raise InvalidProblemError(f"u has shape {tuple(u.shape)}, expected {self.shape}")
+        return u.reshape(-1)
 
     def __repr__(self) -> str:
         kind = "constant" if self.coefficient is None else "variable"

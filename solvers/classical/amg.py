@@ -10,6 +10,7 @@ import pyamg
 from sciml.errors import InvalidOptionError
 from sciml.problems.linear import LinearProblem
 from sciml.linear_solver import IterationResult, LinearSolver
+from sciml.solver_base import Option, one_of
 from sciml.kernels.stencil import StencilOperator
 
 _BUILDERS = {
@@ -35,31 +36,32 @@ class AMG(LinearSolver):
     name = "amg"
     description = ("pyamg algebraic multigrid (kind='sa'|'rs'), as a CG preconditioner by "
                    "default")
-    defaults = {"kind": "sa", "accel": "cg", "cycle": "V", "amg_options": None}
+    options = {
+        "kind": Option("sa", one_of(*_BUILDERS), f"one of {sorted(_BUILDERS)}"),
+        "accel": Option("cg", one_of("cg", None), "'cg' or None"),
+        "cycle": Option("V", one_of("V", "W", "F", "AMLI"), "'V', 'W', 'F' or 'AMLI'"),
+        "amg_options": Option(None, lambda v: v is None or isinstance(v, dict),
+                              "None or a dict of pyamg constructor arguments"),
+    }
 
-    def setup(self, lp: LinearProblem, *, kind: str = "sa", accel: str | None = "cg",
-              cycle: str = "V", amg_options: dict[str, Any] | None = None) -> Any:
-        if kind not in _BUILDERS:
-            raise InvalidOptionError(f"amg kind must be one of {sorted(_BUILDERS)}, got {kind!r}")
-        if accel not in ("cg", None):
-            raise InvalidOptionError(f"amg accel must be 'cg' or None, got {accel!r}")
+    def setup(self, lp: LinearProblem, options: dict[str, Any]) -> Any:
         A = lp.A.to_csr() if isinstance(lp.A, StencilOperator) else lp.A
         if not hasattr(A, "tocsr"):
             raise InvalidOptionError("amg needs the matrix entries: pass a sparse or dense "
                                      "matrix, not a LinearOperator")
-        return _BUILDERS[kind](A.tocsr(), **(amg_options or {}))
+        return _BUILDERS[options["kind"]](A.tocsr(), **(options["amg_options"] or {}))
 
-    def iterate(self, lp: LinearProblem, state: Any, *, rtol: float, atol: float,
-                maxiter: int | None, callback: Callable[[Any], None] | None,
-                kind: str = "sa", accel: str | None = "cg", cycle: str = "V",
-                amg_options: dict[str, Any] | None = None) -> IterationResult:
+    def iterate(self, lp: LinearProblem, state: Any, options: dict[str, Any], *, rtol: float,
+                atol: float, maxiter: int | None,
+                callback: Callable[[Any], None] | None) -> IterationResult:
         ml = state
         bnorm = float(np.linalg.norm(lp.b))
         # pyamg's tol is relative to ||b||; fold atol in so the shared rule is what stops it
         tol = max(rtol, atol / bnorm) if bnorm > 0 else rtol
         norms: list[float] = []
         x = ml.solve(lp.b, x0=None if lp.x0 is None else lp.x0.copy(), tol=tol,
-                     maxiter=100 if maxiter is None else maxiter, cycle=cycle, accel=accel,
+                     maxiter=100 if maxiter is None else maxiter, cycle=options["cycle"],
+                     accel=options["accel"],
                      residuals=norms, callback=callback)
         its = len(norms) - 1
         reason = "converged" if norms and norms[-1] <= tol * max(bnorm, 1e-300) else (
@@ -67,3 +69,7 @@ class AMG(LinearSolver):
         info = {"levels": len(ml.levels), "operator_complexity": ml.operator_complexity(),
                 "grid_complexity": ml.grid_complexity()}
         return IterationResult(x, its, norms, reason, info)
+
+    def preconditioner(self, lp: LinearProblem, state: Any, options: dict[str, Any]) -> Any:
+        """One multigrid cycle of the hierarchy (pyamg's ``aspreconditioner``)."""
+        return state.aspreconditioner(cycle=options["cycle"])

@@ -7,6 +7,7 @@ from typing import Any, Callable
 from sciml.backend import array_namespace, get_namespace
 from sciml.problems.linear import LinearProblem
 from sciml.linear_solver import IterationResult, LinearSolver
+from sciml.solver_base import Option, one_of
 
 from . import kernels
 from .preconditioners import as_preconditioner
@@ -81,24 +82,24 @@ class CG(LinearSolver):
 
     name = "cg"
     description = "Conjugate gradients (sciml's own; NumPy or CuPy, matrix-free, optional M)"
-    defaults = {"M": None, "backend": None}
+    options = {"M": Option(None),
+               "backend": Option(None, one_of(None, "numpy", "cupy"), "None, 'numpy' or 'cupy'")}
     prefers_matrix_free = True
 
-    def prepare(self, lp: LinearProblem, *, M: Any = None,
-                backend: str | None = None) -> LinearProblem:
+    def convert(self, lp: LinearProblem, options: dict[str, Any]) -> LinearProblem:
         """Move the system to ``backend``'s device when one is named."""
-        if backend is None:
+        if options["backend"] is None:
             return lp
-        xp = get_namespace(backend)
+        xp = get_namespace(options["backend"])
         A = lp.A.to(xp) if hasattr(lp.A, "to") else _move_matrix(lp.A, xp)
         x0 = None if lp.x0 is None else xp.asarray(lp.x0)
         return LinearProblem(A, xp.asarray(lp.b), x0=x0, grid_shape=lp.grid_shape)
 
-    def iterate(self, lp: LinearProblem, state: Any, *, rtol: float, atol: float,
-                maxiter: int | None, callback: Callable[[Any], None] | None,
-                M: Any = None, backend: str | None = None) -> IterationResult:
+    def iterate(self, lp: LinearProblem, state: Any, options: dict[str, Any], *, rtol: float,
+                atol: float, maxiter: int | None,
+                callback: Callable[[Any], None] | None) -> IterationResult:
         return conjugate_gradient(lp.A, lp.b, lp.x0, rtol=rtol, atol=atol, maxiter=maxiter,
-                                  M=M, callback=callback)
+                                  M=options["M"], callback=callback)
 
 
 def _move_matrix(A: Any, xp: Any) -> Any:

@@ -11,7 +11,11 @@ import scipy.sparse.linalg as spla
 from sciml.errors import InvalidOptionError, InvalidProblemError
 from sciml.problems.linear import LinearProblem
 from sciml.linear_solver import IterationResult, LinearSolver
+from sciml.solver_base import Option, one_of
 from sciml.kernels.stencil import StencilOperator
+
+
+_ORDERINGS = ("COLAMD", "MMD_AT_PLUS_A", "MMD_ATA", "NATURAL")
 
 
 class Direct(LinearSolver):
@@ -25,21 +29,21 @@ class Direct(LinearSolver):
 
     name = "direct"
     description = "Sparse direct solve (SuperLU via scipy.sparse.linalg.splu)"
-    defaults: dict[str, Any] = {"permc_spec": "COLAMD"}
+    options = {"permc_spec": Option("COLAMD", one_of(*_ORDERINGS), f"one of {_ORDERINGS}")}
 
-    def setup(self, lp: LinearProblem, *, permc_spec: str = "COLAMD") -> Any:
+    def setup(self, lp: LinearProblem, options: dict[str, Any]) -> Any:
         A = lp.A.to_csr() if isinstance(lp.A, StencilOperator) else lp.A
         if not (sp.issparse(A) or isinstance(A, np.ndarray)):
             raise InvalidOptionError("direct needs the matrix entries: pass a sparse or dense "
                                      "NumPy matrix, not a LinearOperator")
         try:
-            return spla.splu(sp.csc_matrix(A), permc_spec=permc_spec)
+            return spla.splu(sp.csc_matrix(A), permc_spec=options["permc_spec"])
         except RuntimeError as exc:  # SuperLU: "Factor is exactly singular"
             raise InvalidProblemError(f"direct: the matrix is singular ({exc})") from exc
 
-    def iterate(self, lp: LinearProblem, state: Any, *, rtol: float, atol: float,
-                maxiter: int | None, callback: Callable[[Any], None] | None,
-                permc_spec: str = "COLAMD") -> IterationResult:
+    def iterate(self, lp: LinearProblem, state: Any, options: dict[str, Any], *, rtol: float,
+                atol: float, maxiter: int | None,
+                callback: Callable[[Any], None] | None) -> IterationResult:
         r0 = lp.residual_norm(lp.x0) if lp.x0 is not None else float(np.linalg.norm(lp.b))
         x = state.solve(lp.b)
         rnorm = float(np.linalg.norm(lp.b - lp.matvec(x)))
@@ -47,3 +51,7 @@ class Direct(LinearSolver):
             callback(x)
         return IterationResult(x, 1, [r0, rnorm], "converged", {"factor_nnz":
                                int(state.L.nnz + state.U.nnz)})
+
+    def preconditioner(self, lp: LinearProblem, state: Any, options: dict[str, Any]) -> Any:
+        """The exact solve with the factors, as a LinearOperator."""
+        return spla.LinearOperator(state.shape, matvec=state.solve, dtype=np.float64)

@@ -9,6 +9,7 @@ import scipy.sparse.linalg as spla
 
 from sciml.problems.linear import LinearProblem
 from sciml.linear_solver import IterationResult, LinearSolver
+from sciml.solver_base import Option, one_of
 from sciml.kernels.stencil import StencilOperator
 
 
@@ -22,11 +23,12 @@ class ScipyCG(LinearSolver):
 
     name = "scipy_cg"
     description = "scipy.sparse.linalg.cg, the reference CG baseline"
-    defaults = {"M": None, "history": True}
+    options = {"M": Option(None), "history": Option(True, one_of(True, False), "True or False")}
 
-    def iterate(self, lp: LinearProblem, state: Any, *, rtol: float, atol: float,
-                maxiter: int | None, callback: Callable[[Any], None] | None,
-                M: Any = None, history: bool = True) -> IterationResult:
+    def iterate(self, lp: LinearProblem, state: Any, options: dict[str, Any], *, rtol: float,
+                atol: float, maxiter: int | None,
+                callback: Callable[[Any], None] | None) -> IterationResult:
+        history = options["history"]
         A = lp.A.aslinearoperator() if isinstance(lp.A, StencilOperator) else lp.A
         x0 = np.zeros_like(lp.b) if lp.x0 is None else lp.x0
         norms = [float(np.linalg.norm(lp.b - lp.matvec(x0)))]
@@ -40,7 +42,7 @@ class ScipyCG(LinearSolver):
                 callback(xk)
 
         x, status = spla.cg(A, lp.b, x0=x0.copy(), rtol=rtol, atol=atol, maxiter=maxiter,
-                            M=M, callback=on_iterate)
+                            M=options["M"], callback=on_iterate)
         if status == 0:
             reason = "converged"
         elif status > 0:

@@ -13,7 +13,7 @@ from sciml.backend import to_numpy, torch_device
 from sciml.errors import InvalidOptionError, InvalidProblemError, ModelMismatchError
 from sciml.problems.linear import LinearProblem
 from sciml.linear_solver import IterationResult, LinearSolver
-from sciml.solver_base import LearnedSolver
+from sciml.solver_base import LearnedSolver, Option, is_count, one_of
 from sciml.kernels.stencil import StencilOperator
 
 WEIGHTS_DIR = Path(__file__).with_name("weights")
@@ -102,8 +102,10 @@ class DeepCD(LinearSolver, LearnedSolver):
     name = "deep_cd"
     description = ("Deep conjugate-direction method (Kaneda et al. 2023), learned multigrid "
                    "network, safeguarded")
-    defaults: ClassVar[dict[str, Any]] = {"model": None, "k": 2, "safeguard": True,
-                                          "max_fallbacks": 3, "device": None}
+    options: ClassVar[dict[str, Option]] = {
+        "model": Option(None), "k": Option(2, is_count(0), "an integer >= 0"),
+        "safeguard": Option(True, one_of(True, False), "True or False"),
+        "max_fallbacks": Option(3, is_count(1), "an integer >= 1"), "device": Option(None)}
     prefers_matrix_free = True
     default_weights = str(WEIGHTS_DIR / "multigrid_3d.pt")
 
@@ -136,8 +138,7 @@ class DeepCD(LinearSolver, LearnedSolver):
         return super().load_model(model)
 
     # -- LinearSolver face ------------------------------------------------------------------
-    def setup(self, lp: LinearProblem, *, model: Any = None, k: int = 2,
-              safeguard: bool = True, max_fallbacks: int = 3, device: Any = None) -> _Setup:
+    def setup(self, lp: LinearProblem, options: dict[str, Any]) -> _Setup:
         import torch  # noqa: PLC0415
 
         from .model import GridStencil, stencil_name  # noqa: PLC0415
@@ -147,13 +148,8 @@ class DeepCD(LinearSolver, LearnedSolver):
                 "deep_cd needs a structured grid: its network works on the residual as an "
                 "image; give the problem a grid shape (LinearProblem(..., grid_shape=...) or "
                 "a PDE problem such as sciml.problems.Poisson)")
-        if not isinstance(k, (int, np.integer)) or k < 0:
-            raise InvalidOptionError(f"k must be an integer >= 0, got {k!r}")
-        if not isinstance(max_fallbacks, (int, np.integer)) or max_fallbacks < 1:
-            raise InvalidOptionError(f"max_fallbacks must be an integer >= 1, got "
-                                     f"{max_fallbacks!r}")
         ndim = len(lp.grid_shape)
-        trained = self.load_model(model, ndim)
+        trained = self.load_model(options["model"], ndim)
         net_ndim = trained.config.get("ndim", getattr(trained.network, "ndim", None))
         if net_ndim != ndim:
             raise ModelMismatchError(
@@ -165,20 +161,29 @@ class DeepCD(LinearSolver, LearnedSolver):
         if op is not None and op.grid_shape != lp.grid_shape:
             raise InvalidProblemError(
                 f"the operator's grid {op.grid_shape} differs from grid_shape {lp.grid_shape}")
-        dev = torch_device(device)
+        dev = torch_device(options["device"])
         network = trained.network.to(dev).eval()
         grid = GridStencil.from_operator(op, lp.grid_shape, torch.float32, dev)
         solid = None if op is None or op.mask is None else to_numpy(op.mask).reshape(-1)
-        return _Setup(network, grid, dev, _eigenvalue_bound(lp.A) if safeguard else None,
+        return _Setup(network, grid, dev,
+                      _eigenvalue_bound(lp.A) if options["safeguard"] else None,
                       solid, bool(op is not None and op.singular))
 
-    def iterate(self, lp: LinearProblem, state: _Setup, *, rtol: float, atol: float,
-                maxiter: int | None, callback: Callable[[Any], None] | None,
-                model: Any = None, k: int = 2, safeguard: bool = True, max_fallbacks: int = 3,
-                device: Any = None) -> IterationResult:
+    def iterate(self, lp: LinearProblem, state: _Setup, options: dict[str, Any], *,
+                rtol: float, atol: float, maxiter: int | None,
+                callback: Callable[[Any], None] | None) -> IterationResult:
         return deep_conjugate_directions(
-            lp, state, rtol=rtol, atol=atol, maxiter=maxiter, callback=callback, k=k,
-            safeguard=safeguard, max_fallbacks=max_fallbacks)
+            lp, state, rtol=rtol, atol=atol, maxiter=maxiter, callback=callback,
+            k=options["k"], safeguard=options["safeguard"],
+            max_fallbacks=options["max_fallbacks"])
+
+    def preconditioner(self, lp: LinearProblem, state: _Setup, options: dict[str, Any]) -> Any:
+        """Refused: the network is a nonlinear map of the residual, so it is no fixed
+        preconditioner for PCG (deep_cd itself orthogonalises its directions instead)."""
+        raise InvalidOptionError(
+            "deep_cd gives no preconditioner: its network is a nonlinear function of the "
+            "residual, which breaks PCG's fixed-operator assumption; solve with "
+            "method='deep_cd' or use amg/direct as M")
 
 
 def _eigenvalue_bound(A: Any) -> float | None:

@@ -1,18 +1,20 @@
-"""Applying a trained neural operator: batched prediction and the one-call Solution."""
+"""Applying a trained neural operator: batched prediction and the prepared Solution(s)."""
 
 from __future__ import annotations
 
 import time
+import warnings
 from typing import Any
 
 import numpy as np
 
-from sciml.errors import ModelMismatchError
+from sciml.backend import torch_device
+from sciml.errors import InvalidProblemError, ModelMismatchError, UnsupportedTypeError
 from sciml.learn.normalizers import normalizer_from_state
 from sciml.learn.trained_model import TrainedModel
-from sciml.problems.burgers import Burgers1D
-from sciml.problems.darcy import DarcyFlow
+from sciml.problems import PDEProblem
 from sciml.solution import Solution
+from sciml.solver_base import Prepared
 
 
 def predict_fields(cls: Any, model: TrainedModel, a: Any, *, batch_size: int = 32,
@@ -40,7 +42,7 @@ def predict_fields(cls: Any, model: TrainedModel, a: Any, *, batch_size: int = 3
     if min(batch.shape[1:]) < min_size:
         raise ModelMismatchError(f"this {model.method!r} model needs at least {min_size} "
                                  f"grid points per axis; got grid {batch.shape[1:]}")
-    device = torch.device(device or "cpu")
+    device = torch_device(device)
     norm_a = normalizer_from_state(model.normalizers["a"]).to(device)
     norm_u = normalizer_from_state(model.normalizers["u"]).to(device)
     network = model.network.to(device).eval()
@@ -54,44 +56,97 @@ def predict_fields(cls: Any, model: TrainedModel, a: Any, *, batch_size: int = 3
     return out[0] if single else out
 
 
-def predict_solution(solver: Any, problem: Any, *, model: Any = None,
-                     device: Any = None) -> Solution:
-    """Predict the solution of a DarcyFlow or Burgers1D ``problem`` with one network call.
+class PreparedOperator(Prepared):
+    """A trained operator loaded once, with its problems checked: :meth:`solve` predicts.
 
-    For a problem with a linear discretisation, ``residuals`` holds the relative
-    finite-difference residual of the prediction (evidence, not a stopping test).
+    Made by :meth:`~.solver.OperatorSolver.prepare` for one problem or a list of problems of
+    one kind and grid (then one batched forward pass gives every prediction).
     """
-    trained = solver.load_model(model)
+
+    def __init__(self, solver_cls: Any, trained: TrainedModel, problems: list[PDEProblem],
+                 single: bool, options: dict[str, Any], setup_time: float) -> None:
+        self.solver_cls = solver_cls
+        self.method = solver_cls.name
+        self.trained = trained
+        self.problems = problems
+        self.single = single
+        self.options = options
+        self.setup_time = setup_time
+
+    def solve(self) -> Solution | list[Solution]:
+        """Predict every prepared problem's solution in one batched forward pass.
+
+        Returns
+        -------
+        Solution or list of Solution
+            One per problem (a list when a list was prepared). ``converged`` is None: no
+            tolerance is checked for a prediction (``info["reason"]`` says so), and False
+            when the network's output is not finite (with a RuntimeWarning). Where the
+            problem has a reference discretisation, ``residuals`` and
+            ``info["relative_residual"]`` hold the relative residual ``||b - A u|| / ||b||``
+            of the prediction in it.
+        """
+        t0 = time.perf_counter()
+        fields = np.stack([p.operator_input() for p in self.problems])
+        u = predict_fields(self.solver_cls, self.trained, fields,
+                           batch_size=self.options["batch_size"], device=self.options["device"])
+        seconds = (time.perf_counter() - t0) / len(self.problems)
+        solutions = [self._solution(p, ui, seconds) for p, ui in zip(self.problems, u)]
+        return solutions[0] if self.single else solutions
+
+    def _solution(self, problem: PDEProblem, u: np.ndarray, seconds: float) -> Solution:
+        finite = bool(np.all(np.isfinite(u)))
+        info: dict[str, Any] = {"network_calls": 1, "prepared_setup_time": self.setup_time,
+                                "train_grid": self.trained.config["train_grid"]}
+        residuals: list[float] = []
+        if not finite:
+            info["reason"] = ("failed: the network's prediction contains NaN or Inf (the "
+                              "weights or the input are outside what the model handles)")
+            warnings.warn(f"{self.method}: {info['reason']}", RuntimeWarning, stacklevel=4)
+        else:
+            info["reason"] = NO_TOLERANCE
+            if problem.has_linear_form:
+                lp = problem.to_linear_problem()
+                rnorm = lp.residual_norm(problem.vector_from_solution(u))
+                bnorm = float(np.linalg.norm(lp.b))
+                residuals = [rnorm / bnorm if bnorm > 0 else rnorm]
+                info["relative_residual"] = residuals[0]
+        options = {"device": None if self.options["device"] is None
+                   else str(self.options["device"]), "batch_size": self.options["batch_size"]}
+        return Solution(x=u, converged=None if finite else False, iterations=1,
+                        residuals=np.asarray(residuals), setup_time=0.0, solve_time=seconds,
+                        method=self.method, options=options, info=info)
+
+
+#: the reason a prediction's Solution gives: nothing was checked against a tolerance
+NO_TOLERANCE = "no tolerance: a network prediction (one forward pass)"
+
+
+def prepare_operator(solver_cls: Any, problem: Any, options: dict[str, Any]) -> PreparedOperator:
+    """Load the model once and check the problem(s) against it (kind, parameters, grid)."""
     t0 = time.perf_counter()
-    field, kind, params = _problem_input(problem)
-    if trained.config["problem"] != kind:
-        raise ModelMismatchError(
-            f"this {solver.name!r} model was trained for {trained.config['problem']} "
-            f"problems, not {kind} ({type(problem).__name__})")
-    check_params(trained, kind, params)
-    t1 = time.perf_counter()
-    u = predict_fields(type(solver), trained, field, device=device)
-    t2 = time.perf_counter()
-    residuals: list[float] = []
-    if hasattr(problem, "to_linear_problem"):
-        lp = problem.to_linear_problem()
-        bnorm = float(np.linalg.norm(lp.b))
-        residuals = [lp.residual_norm(problem.vector_from_solution(u)) / bnorm]
-    return Solution(x=u, converged=True, iterations=1, residuals=np.asarray(residuals),
-                    setup_time=t1 - t0, solve_time=t2 - t1, method=solver.name,
-                    options={"device": None if device is None else str(device)},
-                    info={"reason": "network prediction (one forward pass); no "
-                                    "tolerance applies",
-                          "network_calls": 1, "train_grid": trained.config["train_grid"]})
-
-
-def _problem_input(problem: Any) -> tuple[np.ndarray, str, dict[str, Any]]:
-    if isinstance(problem, DarcyFlow):
-        return problem.a, "darcy", {"f": problem.f}
-    if isinstance(problem, Burgers1D):
-        return problem.u0, "burgers", {"nu": problem.nu, "t": problem.t}
-    raise TypeError(f"neural operators solve DarcyFlow or Burgers1D problems; got "
-                    f"{type(problem).__name__}")
+    single = not isinstance(problem, (list, tuple))
+    problems = [problem] if single else list(problem)
+    if not problems:
+        raise InvalidProblemError("an empty list of problems: nothing to solve")
+    trained = solver_cls.load_model(options["model"])
+    kind = trained.config["problem"]
+    for p in problems:
+        if not isinstance(p, PDEProblem) or not p.input_fields:
+            raise UnsupportedTypeError(f"{solver_cls.name!r} solves PDE problems with an input "
+                                       f"field (e.g. DarcyFlow, Burgers1D); got "
+                                       f"{type(p).__name__}")
+        if p.name != kind:
+            raise ModelMismatchError(
+                f"this {solver_cls.name!r} model was trained for {kind} problems, not "
+                f"{p.name} ({type(p).__name__})")
+        check_params(trained, kind, p.parameters())
+    grids = {p.grid_shape for p in problems}
+    if len(grids) > 1:
+        raise InvalidProblemError(f"a batch of problems must share one grid; got grids "
+                                  f"{sorted(grids)}")
+    return PreparedOperator(solver_cls, trained, problems, single, options,
+                            time.perf_counter() - t0)
 
 
 def check_params(model: TrainedModel, problem: str, params: dict[str, Any]) -> None:

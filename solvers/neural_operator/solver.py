@@ -14,9 +14,9 @@ import numpy as np
 
 from sciml.learn.trained_model import TrainedModel
 from sciml.solution import Solution
-from sciml.solver_base import LearnedSolver
+from sciml.solver_base import LearnedSolver, Option, check_options, is_count
 
-from .prediction import predict_fields, predict_solution
+from .prediction import PreparedOperator, predict_fields, prepare_operator
 from .training import evaluate_operator, train_operator
 
 
@@ -34,10 +34,15 @@ class OperatorSolver(LearnedSolver):
     train_defaults: ClassVar[dict[str, Any]] = {
         "epochs": 20, "seed": 0, "batch_size": 8, "lr": 1e-3, "weight_decay": 1e-4,
         "schedule": "onecycle", "loss": "h1", "val_fraction": 0.1, "max_samples": None,
-        "problem": None, "split": "train", "input_key": "a", "output_key": "u",
+        "problem": None, "split": "train", "input_key": None, "output_key": None,
         "checkpoint": None,
         "resume": True, "progress": True, "device": None,
     }
+
+    #: the options of a prediction (``sciml.solve(problem, method=..., **options)``)
+    options: ClassVar[dict[str, Option]] = {
+        "model": Option(None), "device": Option(None),
+        "batch_size": Option(32, is_count(1), "an integer >= 1")}
 
     # -- what a network family supplies ---------------------------------------------------
     #: problem name -> the network options (with defaults); the keys are all it accepts
@@ -69,6 +74,22 @@ class OperatorSolver(LearnedSolver):
         """Apply ``model`` to fields ``a``; see :func:`.prediction.predict_fields`."""
         return predict_fields(cls, model, a, batch_size=batch_size, device=device)
 
-    def solve(self, problem: Any, *, model: Any = None, device: Any = None) -> Solution:
-        """One network call on ``problem``; see :func:`.prediction.predict_solution`."""
-        return predict_solution(self, problem, model=model, device=device)
+    def prepare(self, problem: Any, **options: Any) -> PreparedOperator:
+        """Load the model once (a path is cached per process) and check ``problem`` (one
+        PDE problem, or a list of problems of one kind and grid) against it."""
+        return prepare_operator(type(self), problem,
+                                check_options(self.name, options, self.options))
+
+    def solve(self, problem: Any, **options: Any) -> Solution | list[Solution]:
+        """Predict ``problem``'s solution (a list of Solutions for a list of problems, from
+        one batched forward pass); options: ``model``, ``device``, ``batch_size``.
+
+        No tolerance applies to a prediction: ``converged`` is None (False for non-finite
+        output); for a guaranteed tolerance use the learned guess + Krylov methods
+        (``"mgno+cg"``, ...).
+        """
+        prepared = self.prepare(problem, **options)
+        result = prepared.solve()
+        for sol in result if isinstance(result, list) else [result]:
+            sol.setup_time = prepared.setup_time
+        return result

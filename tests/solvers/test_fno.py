@@ -53,7 +53,7 @@ def test_default_darcy_network_is_the_classic_size() -> None:
 
 @pytest.fixture(scope="module")
 def trained(darcy_data: tuple[np.ndarray, np.ndarray]) -> TrainedModel:
-    return sciml.train("fno", data=darcy_data, epochs=4, seed=0, lr=3e-3, progress=False,
+    return sciml.train("fno", data=darcy_data, problem="darcy", epochs=4, seed=0, lr=3e-3, progress=False,
                        **TINY)
 
 
@@ -89,6 +89,6 @@ def test_a_model_of_another_method_is_refused(trained: TrainedModel, tmp_path) -
 
 def test_periodic_1d_data_train_a_1d_model() -> None:
     u0, u = periodic_pairs(8, 32)
-    model = sciml.train("fno", data=(u0, u), epochs=1, progress=False, **TINY)
+    model = sciml.train("fno", data=(u0, u), problem="burgers", epochs=1, progress=False, **TINY)
     sol = sciml.solve(sciml.problems.Burgers1D(u0=u0[0]), method="fno", model=model)
     assert sol.x.shape == (32,)

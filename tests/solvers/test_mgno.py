@@ -79,7 +79,7 @@ def test_burgers_default_levels_see_the_whole_period() -> None:
 
 @pytest.fixture(scope="module")
 def trained(darcy_data: tuple[np.ndarray, np.ndarray]) -> TrainedModel:
-    return sciml.train("mgno", data=darcy_data, epochs=4, seed=0, lr=3e-3, progress=False,
+    return sciml.train("mgno", data=darcy_data, problem="darcy", epochs=4, seed=0, lr=3e-3, progress=False,
                        **TINY)
 
 
@@ -111,7 +111,7 @@ def test_save_load_round_trip_with_weights_only(trained: TrainedModel, tmp_path)
 
 def test_mgno_cg_reaches_tolerance_in_fewer_iterations_than_zero_guess() -> None:
     a, u = darcy_pairs(8, 9)
-    model = sciml.train("mgno", data=(a, u), epochs=300, seed=0, lr=1e-2, loss="l2",
+    model = sciml.train("mgno", data=(a, u), problem="darcy", epochs=300, seed=0, lr=1e-2, loss="l2",
                         val_fraction=0, schedule=None, progress=False, channels=8, layers=2,
                         levels=2)
     problem = sciml.problems.DarcyFlow(a=a[0])
@@ -127,7 +127,7 @@ def test_mgno_cg_reaches_tolerance_in_fewer_iterations_than_zero_guess() -> None
 
 def test_burgers_like_1d_data_train_a_periodic_model() -> None:
     u0, u = periodic_pairs(16, 64)
-    model = sciml.train("mgno", data=(u0, u), epochs=2, progress=False, **TINY)
+    model = sciml.train("mgno", data=(u0, u), problem="burgers", epochs=2, progress=False, **TINY)
     assert model.config["problem"] == "burgers"
     assert model.config["network"]["padding"] == "circular"
     sol = sciml.solve(sciml.problems.Burgers1D(u0=u0[0], nu=0.1, t=1.0), method="mgno",
@@ -144,8 +144,8 @@ def test_bad_input_names_what_the_model_expects(trained: TrainedModel) -> None:
     with pytest.raises(ModelMismatchError, match="2 grid axes"):
         get_solver_class("mgno").predict(trained, np.ones((3, 4, 5, 6)))
     with pytest.raises(InvalidOptionError, match="channels"):
-        sciml.train("mgno", data=darcy_pairs(4, 9), epochs=1, chanels=3)
-    reflect = sciml.train("mgno", data=darcy_pairs(4, 9), epochs=1, progress=False,
+        sciml.train("mgno", data=darcy_pairs(4, 9), problem="darcy", epochs=1, chanels=3)
+    reflect = sciml.train("mgno", data=darcy_pairs(4, 9), problem="darcy", epochs=1, progress=False,
                           channels=2, layers=1, levels=3, padding="reflect")
     with pytest.raises(ModelMismatchError, match="at least 5"):
         sciml.solve(sciml.problems.DarcyFlow(a=np.ones((4, 4))), method="mgno", model=reflect)
