@@ -165,3 +165,76 @@ def test_training_command_line_reads_hdf5_and_saves(tmp_path) -> None:
     assert code == 0
     model = sciml.load_model(out)
     assert model.config["network"]["channels"] == 2 and "rel_l2" in model.metrics
+
+
+def test_a_prediction_claims_no_convergence_and_reports_its_residual(trained) -> None:
+    a = darcy_pairs(1, 17, seed=5)[0][0]
+    problem = sciml.problems.DarcyFlow(a=a)
+    sol = sciml.solve(problem, method="mgno", model=trained)
+    lp = problem.to_linear_problem()
+    recomputed = np.linalg.norm(lp.b - lp.A @ sol.x[1:-1, 1:-1].ravel()) / np.linalg.norm(lp.b)
+    assert sol.converged is None and sol.info["reason"].startswith("no tolerance")
+    assert sol.info["relative_residual"] == pytest.approx(recomputed, rel=1e-9)
+    assert "no tolerance checked" in repr(sol) and sol.summary()["converged"] is None
+
+
+@pytest.mark.parametrize("corrupt", [lambda w: w * np.nan, lambda w: w * 1e30])
+def test_non_finite_weights_give_a_failed_solution_with_a_warning(trained, corrupt) -> None:
+    broken = TrainedModel("mgno", get_solver_class("mgno").build_network(trained.config),
+                          trained.config, trained.normalizers)
+    broken.network.load_state_dict({k: corrupt(v) for k, v in
+                                    trained.network.state_dict().items()})
+    a = darcy_pairs(1, 17, seed=5)[0][0]
+    with pytest.warns(RuntimeWarning, match="NaN or Inf"):
+        sol = sciml.solve(sciml.problems.DarcyFlow(a=a), method="mgno", model=broken)
+    assert sol.converged is False and "NaN or Inf" in sol.info["reason"]
+    # the hybrid does not blame an x0 nobody passed: it starts from zero and says why
+    hybrid = sciml.solve(sciml.problems.DarcyFlow(a=a), method="mgno+cg", model=broken,
+                         rtol=1e-6)
+    assert hybrid.converged and "started from zero" in hybrid.info["guess_rejected"]
+    assert hybrid.info["iterations_saved"] == 0
+
+
+def test_tolerance_options_are_refused_for_a_prediction_listing_the_options(trained) -> None:
+    problem = sciml.problems.DarcyFlow(a=np.ones((17, 17)))
+    with pytest.raises(InvalidOptionError, match="batch_size, device, model"):
+        sciml.solve(problem, method="mgno", model=trained, rtol=1e-6)
+
+
+def test_a_batch_of_problems_is_one_prediction_per_problem(trained) -> None:
+    fields = darcy_pairs(3, 17, seed=6)[0]
+    problems = [sciml.problems.DarcyFlow(a=a) for a in fields]
+    batch = sciml.solve(problems, method="mgno", model=trained)
+    singles = [sciml.solve(p, method="mgno", model=trained).x for p in problems]
+    assert len(batch) == 3
+    for sol, single in zip(batch, singles):
+        np.testing.assert_allclose(sol.x, single, atol=1e-6)
+    prepared = sciml.prepare(problems[0], method="mgno", model=trained)
+    again = prepared.solve()
+    assert again.setup_time == 0 and again.info["prepared_setup_time"] > 0
+
+
+def test_a_model_path_loads_once_and_again_after_the_file_changes(trained, tmp_path,
+                                                                  monkeypatch) -> None:
+    import sciml.learn.trained_model as record
+
+    path = trained.save(tmp_path / "cached.pt")
+    loads = []
+    original = record.load_checkpoint
+    monkeypatch.setattr(record, "load_checkpoint",
+                        lambda *a, **k: loads.append(1) or original(*a, **k))
+    problem = sciml.problems.DarcyFlow(a=np.ones((17, 17)))
+    for _ in range(3):
+        sciml.solve(problem, method="mgno", model=str(path))
+    assert len(loads) == 1
+    import os
+    stat = path.stat()
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 10**9))
+    sciml.solve(problem, method="mgno", model=str(path))
+    assert len(loads) == 2
+
+
+def test_evaluate_accepts_a_saved_model_path(trained, darcy_data, tmp_path) -> None:
+    path = trained.save(tmp_path / "eval.pt")
+    assert sciml.evaluate(str(path), data=darcy_data) == pytest.approx(
+        sciml.evaluate(trained, data=darcy_data))
