@@ -82,3 +82,11 @@ def test_importing_a_source_folder_by_its_bare_name_says_what_to_import(bare, fu
     result = _run(f"import {bare}", cwd=ROOT, extra_path=ROOT)
     assert result.returncode != 0
     assert f"import {full}" in result.stderr
+
+
+def test_sciml_bench_finds_the_source_trees_benchmarks_from_any_folder(tmp_path, monkeypatch):
+    from sciml.cli import benchmarks_folder, main
+
+    monkeypatch.chdir(tmp_path)
+    assert benchmarks_folder() == ROOT / "benchmarks"
+    assert main(["bench", "no_such_benchmark"]) == 2
