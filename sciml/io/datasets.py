@@ -382,12 +382,33 @@ def _open(path: PathLike) -> h5py.File:
         raise DataFileError(f"{path} is not a readable HDF5 file. HDF5 says: {exc}") from exc
 
 
+#: what each JSON attribute must hold, for the error message
+_JSON_ATTRS = {"fields": "{name: per-sample grid shape}, e.g. {\"a\": [85, 85]}",
+               "splits": "{name: [start, stop]}, e.g. {\"train\": [0, 900]}",
+               "parameters": "{parameter: value}"}
+
+
 def _json_attr(path: Path, attrs: Any, name: str) -> Any:
+    """Attribute ``name`` parsed as JSON; it must be an object of :data:`_JSON_ATTRS` form."""
     try:
-        return json.loads(attrs[name])
+        value = json.loads(attrs[name])
     except (TypeError, ValueError) as exc:
         raise DataFileError(f"{path}: attribute {name!r} is not valid JSON "
                             f"({attrs[name]!r})") from exc
+    expected = _JSON_ATTRS[name]
+    if not isinstance(value, dict):
+        raise DataFileError(f"{path}: attribute {name!r} is a JSON {type(value).__name__} "
+                            f"({attrs[name]!r}); expected a JSON object {expected}")
+    if name == "fields" and not all(isinstance(g, list) and all(isinstance(n, int) for n in g)
+                                    for g in value.values()):
+        raise DataFileError(f"{path}: attribute 'fields' ({attrs[name]!r}) must map each "
+                            f"field to a list of integers: {expected}")
+    if name == "splits" and not all(isinstance(r, list) and len(r) == 2
+                                    and all(isinstance(n, int) for n in r)
+                                    for r in value.values()):
+        raise DataFileError(f"{path}: attribute 'splits' ({attrs[name]!r}) must map each "
+                            f"split to [start, stop]: {expected}")
+    return value
 
 
 def _validate(path: Path, f: h5py.File) -> DatasetInfo:
