@@ -141,15 +141,22 @@ def run(out: str | os.PathLike, recipe: Recipe, samples: int, *, seed: int = 0,
     spec = DatasetSpec(generator=recipe.generator, parameters=recipe.parameters, seed=seed,
                        samples=samples, fields=recipe.fields, coords=recipe.coords,
                        splits={"train": (0, samples - test), "test": (samples - test, samples)})
-    writer = ChunkedWriter(out, spec, chunk_size or default_chunk_size(samples),
-                           overwrite=overwrite)
-    pending = writer.pending
-    todo = sum(stop - start for start, stop in map(writer.chunk_range, pending))
-    with tqdm(total=samples, initial=samples - todo, unit="sample", disable=not progress,
-              desc=f"{recipe.generator} -> {Path(out).name}", dynamic_ncols=True) as bar:
-        if pending:
-            _compute_in_workers(writer, recipe, seed, pending, workers, bar)
-    return writer.finalize()
+    with ChunkedWriter(out, spec, chunk_size or default_chunk_size(samples),
+                       overwrite=overwrite) as writer:
+        pending = writer.pending
+        todo = sum(stop - start for start, stop in map(writer.chunk_range, pending))
+        with tqdm(total=samples, initial=samples - todo, unit="sample", disable=not progress,
+                  desc=f"{recipe.generator} -> {Path(out).name}", dynamic_ncols=True) as bar:
+            if pending:
+                try:
+                    _compute_in_workers(writer, recipe, seed, pending, workers, bar)
+                except Exception:
+                    # a run that failed before its first chunk (bad parameters met in the
+                    # workers) leaves nothing to resume: do not block the corrected command
+                    if len(writer.pending) == writer.n_chunks:
+                        writer.discard()
+                    raise
+        return writer.finalize()
 
 
 @contextmanager
