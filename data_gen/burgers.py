@@ -42,7 +42,7 @@ import scipy.fft
 from sciml.errors import InvalidProblemError
 
 from . import grf
-from .runner import Recipe, run
+from .runner import Recipe, finite, require, run
 
 #: points on the contour integral of the ETDRK4 coefficients (Kassam & Trefethen use 32)
 CONTOUR_POINTS = 32
@@ -169,9 +169,14 @@ def generate(out: str | os.PathLike, samples: int, *, resolution: int = 8192,
         ``seed``, ``workers``, ``chunk_size``, ``test_samples``, ``overwrite``, ``progress``
         of :func:`sciml.data_gen.runner.run`.
     """
-    if resolution < 4 or downsample < 1 or resolution % downsample:
-        raise ValueError(f"need resolution >= 4 divisible by downsample >= 1, got "
-                         f"{resolution} and {downsample}")
+    require("burgers", {
+        f"resolution >= 4 divisible by downsample >= 1 (got {resolution}, {downsample})":
+            resolution >= 4 and downsample >= 1 and resolution % downsample == 0,
+        f"nu > 0 (got {nu})": finite(nu) and nu > 0,
+        f"t >= 0 and dt > 0 (got {t}, {dt})": finite(t, dt) and t >= 0 and dt > 0,
+        f"snapshots >= 0 (got {snapshots})": snapshots >= 0,
+        f"alpha > 0, tau >= 0, sigma >= 0 (got {alpha}, {tau}, {sigma})":
+            finite(alpha, tau, sigma) and alpha > 0 and tau >= 0 and sigma >= 0})
     params = {"resolution": resolution, "downsample": downsample, "nu": nu, "t": t, "dt": dt,
               "alpha": alpha, "tau": tau, "sigma": sigma, "snapshots": snapshots}
     x = np.arange(resolution)[::downsample] / resolution

@@ -26,7 +26,7 @@ import scipy.fft
 from sciml.errors import InvalidProblemError
 
 from . import grf
-from .runner import Recipe, run
+from .runner import Recipe, finite, require, run
 
 INITIAL_STATES = ("sin", "grf")
 
@@ -111,10 +111,13 @@ def generate(out: str | os.PathLike, samples: int = 1, *, beta: float = 30.0,
         ``seed``, ``workers``, ``chunk_size``, ``test_samples``, ``overwrite``, ``progress``
         of :func:`sciml.data_gen.runner.run`.
     """
-    if initial not in INITIAL_STATES:
-        raise ValueError(f"initial must be one of {INITIAL_STATES}, got {initial!r}")
-    if nx < 2 or nt < 2:
-        raise ValueError(f"need nx >= 2 and nt >= 2, got {nx} and {nt}")
+    require("convection", {
+        f"initial one of {INITIAL_STATES} (got {initial!r})": initial in INITIAL_STATES,
+        f"nx >= 2 and nt >= 2 (got {nx}, {nt})": nx >= 2 and nt >= 2,
+        f"finite beta, nu >= 0, t >= 0, length > 0 (got {beta}, {nu}, {t}, {length})":
+            finite(beta, nu, t, length) and nu >= 0 and t >= 0 and length > 0,
+        f"alpha > 0 and tau >= 0 (got {alpha}, {tau})":
+            initial != "grf" or (finite(alpha, tau) and alpha > 0 and tau >= 0)})
     times = np.linspace(0.0, t, nt)
     params = {"nx": nx, "beta": beta, "nu": nu, "length": length, "initial": initial,
               "alpha": alpha, "tau": tau}

@@ -57,7 +57,7 @@ from sciml.errors import InvalidProblemError
 from sciml.problems.darcy import assemble_darcy
 
 from . import grf
-from .runner import Recipe, run
+from .runner import Recipe, finite, require, run
 
 
 @dataclass(frozen=True)
@@ -197,9 +197,15 @@ def generate(out: str | os.PathLike, samples: int, *, family: str = "smooth",
     overrides = {"resolution": resolution, "downsample": downsample, "alpha": alpha,
                  "tau": tau, "high": high, "low": low, "f": f}
     fam = replace(FAMILIES[family], **{k: v for k, v in overrides.items() if v is not None})
-    if fam.resolution < 3 or fam.downsample < 1:
-        raise ValueError(f"need resolution >= 3 and downsample >= 1, got {fam.resolution} "
-                         f"and {fam.downsample}")
+    require("darcy", {
+        f"resolution >= 3 (got {fam.resolution})": fam.resolution >= 3,
+        f"downsample >= 1 (got {fam.downsample})": fam.downsample >= 1,
+        f"alpha > 0 and tau >= 0 (got {fam.alpha}, {fam.tau})":
+            finite(fam.alpha, fam.tau) and fam.alpha > 0 and fam.tau >= 0,
+        f"high > 0 and low > 0 (got {fam.high}, {fam.low})":
+            finite(fam.high, fam.low) and fam.high > 0 and fam.low > 0,
+        f"a finite f (got {fam.f})": finite(fam.f),
+        f"method 'direct' or 'amg' (got {method!r})": method in ("direct", "amg")})
     x = np.linspace(0.0, 1.0, fam.resolution)[::fam.downsample]
     recipe = Recipe(generator="darcy",
                     parameters={"family": family, **asdict(fam), "method": method,

@@ -39,7 +39,7 @@ import sciml
 from sciml.problems.poisson import gaussian_sources
 
 from . import grf
-from .runner import Recipe, run
+from .runner import Recipe, finite, require, run
 
 KINDS = ("random", "gaussians", "divergence", "spectral")
 
@@ -125,10 +125,15 @@ def generate(out: str | os.PathLike, samples: int, *, shape: Sequence[int] = (64
         of :func:`sciml.data_gen.runner.run`.
     """
     shape = tuple(int(n) for n in shape)
-    if not 1 <= len(shape) <= 3 or min(shape) < 1:
-        raise ValueError(f"shape must have 1-3 positive extents, got {shape}")
-    if kind not in KINDS:
-        raise ValueError(f"unknown source kind {kind!r}; known: {KINDS}")
+    require("poisson", {
+        f"a shape of 1-3 positive extents (got {shape})":
+            1 <= len(shape) <= 3 and min(shape) >= 1,
+        f"kind one of {KINDS} (got {kind!r})": kind in KINDS,
+        f"0 < rtol < 1 (got {rtol})": not solve or (finite(rtol) and 0 < rtol < 1),
+        f"count >= 1 (got {count})": kind != "gaussians" or count >= 1,
+        f"alpha > 0 and tau >= 0 (got {alpha}, {tau})":
+            kind != "divergence" or (finite(alpha, tau) and alpha > 0 and tau >= 0),
+        f"a finite power (got {power})": finite(power)})
     options = {"count": count, "alpha": alpha, "tau": tau, "power": power}
     h = 1.0 / (max(shape) + 1.0)
     coords = {name: (np.arange(n) + 1.0) * h for name, n in zip("xyz", shape)}

@@ -18,6 +18,7 @@ coordinates, and a picklable function drawing one sample from a random generator
 
 from __future__ import annotations
 
+import math
 import multiprocessing
 import os
 import threading
@@ -31,6 +32,7 @@ from typing import Any, Callable, Iterator, Mapping
 import numpy as np
 from tqdm.auto import tqdm
 
+from sciml.errors import InvalidProblemError, UsageError
 from sciml.io.datasets import ChunkedWriter, DatasetSpec
 
 #: a chunk's samples are computed in one task; the default aims at ~64 chunks per run
@@ -69,6 +71,28 @@ class Recipe:
     fields: Mapping[str, tuple[int, ...]]
     sample: Callable[[np.random.Generator], Mapping[str, np.ndarray]]
     coords: Mapping[str, np.ndarray] = field(default_factory=dict)
+
+
+def require(generator: str, checks: Mapping[str, bool]) -> None:
+    """Refuse a generator's parameters before any work: ``checks`` maps the condition each
+    must meet (as the message shows it, e.g. ``"nu > 0 (got -1)"``) to whether it holds.
+
+    Generators call this in ``generate`` so that a bad value fails at once, before the
+    ``.partial/`` folder exists, instead of in the first worker.
+
+    Raises
+    ------
+    sciml.errors.InvalidProblemError
+        Naming every condition that fails.
+    """
+    failed = [text for text, ok in checks.items() if not ok]
+    if failed:
+        raise InvalidProblemError(f"{generator} data: need {'; '.join(failed)}")
+
+
+def finite(*values: float) -> bool:
+    """Whether every value is a finite number."""
+    return all(isinstance(v, (int, float)) and math.isfinite(v) for v in values)
 
 
 def sample_rng(seed: int, index: int) -> np.random.Generator:
@@ -132,24 +156,33 @@ def run(out: str | os.PathLike, recipe: Recipe, samples: int, *, seed: int = 0,
     """
     samples = int(samples)
     if samples < 1:
-        raise ValueError(f"samples must be >= 1, got {samples}")
+        raise UsageError(f"samples must be >= 1, got {samples}")
     if workers < 1:
-        raise ValueError(f"workers must be >= 1, got {workers}")
+        raise UsageError(f"workers must be >= 1, got {workers}")
+    if chunk_size is not None and chunk_size < 1:
+        raise UsageError(f"chunk_size must be >= 1, got {chunk_size}")
     test = samples // 10 if test_samples is None else int(test_samples)
     if not 0 <= test <= samples:
-        raise ValueError(f"test_samples must be in [0, {samples}], got {test}")
+        raise UsageError(f"test_samples must be in [0, {samples}], got {test}")
     spec = DatasetSpec(generator=recipe.generator, parameters=recipe.parameters, seed=seed,
                        samples=samples, fields=recipe.fields, coords=recipe.coords,
                        splits={"train": (0, samples - test), "test": (samples - test, samples)})
-    writer = ChunkedWriter(out, spec, chunk_size or default_chunk_size(samples),
-                           overwrite=overwrite)
-    pending = writer.pending
-    todo = sum(stop - start for start, stop in map(writer.chunk_range, pending))
-    with tqdm(total=samples, initial=samples - todo, unit="sample", disable=not progress,
-              desc=f"{recipe.generator} -> {Path(out).name}", dynamic_ncols=True) as bar:
-        if pending:
-            _compute_in_workers(writer, recipe, seed, pending, workers, bar)
-    return writer.finalize()
+    with ChunkedWriter(out, spec, chunk_size or default_chunk_size(samples),
+                       overwrite=overwrite) as writer:
+        pending = writer.pending
+        todo = sum(stop - start for start, stop in map(writer.chunk_range, pending))
+        with tqdm(total=samples, initial=samples - todo, unit="sample", disable=not progress,
+                  desc=f"{recipe.generator} -> {Path(out).name}", dynamic_ncols=True) as bar:
+            if pending:
+                try:
+                    _compute_in_workers(writer, recipe, seed, pending, workers, bar)
+                except Exception:
+                    # a run that failed before its first chunk (bad parameters met in the
+                    # workers) leaves nothing to resume: do not block the corrected command
+                    if len(writer.pending) == writer.n_chunks:
+                        writer.discard()
+                    raise
+        return writer.finalize()
 
 
 @contextmanager

@@ -85,6 +85,12 @@ def test_foreign_hdf5_file_is_rejected_naming_its_contents(tmp_path):
      "field 'u' has dtype float64, expected float32"),
     (lambda f: f.attrs.__delitem__("seed"), r"without the attributes \['seed'\]"),
     (lambda f: f.attrs.__setitem__("format_version", 99), "format version 99"),
+    (lambda f: f.attrs.__setitem__("fields", json.dumps(["a", "u"])),
+     r"attribute 'fields' is a JSON list .*expected a JSON object \{name: per-sample grid"),
+    (lambda f: f.attrs.__setitem__("fields", json.dumps({"a": "4x5"})),
+     "attribute 'fields' .* must map each field to a list of integers"),
+    (lambda f: f.attrs.__setitem__("splits", json.dumps([[0, 5]])),
+     r"attribute 'splits' is a JSON list .*expected a JSON object \{name: \[start, stop\]\}"),
 ])
 def test_mis_shaped_or_damaged_file_is_rejected_naming_the_problem(written, damage, message):
     with h5py.File(written, "a") as f:
@@ -135,3 +141,49 @@ def test_inconsistent_specs_are_rejected():
         io.DatasetSpec("g", {"f": object()}, 0, 3, {"a": (2,)})
     with pytest.raises(DataFileError, match="invalid array name"):
         io.DatasetSpec("g", {}, 0, 3, {"a/b": (2,)})
+
+
+# -- checkpoints --------------------------------------------------------------------------------
+def test_pickled_objects_are_refused_without_torchs_weights_only_advice(tmp_path):
+    torch = pytest.importorskip("torch")
+
+    class Evil:
+        def __reduce__(self):
+            return (print, ("pwned",))
+
+    torch.save({"format": "sciml-checkpoint", "payload": Evil()}, tmp_path / "evil.pt")
+    with pytest.raises(DataFileError, match="holds objects other than tensors and plain data "
+                                            r"\(it refers to .*print\), so sciml refuses "
+                                            "to unpickle it") as info:
+        sciml_checkpoint().load_checkpoint(tmp_path / "evil.pt")
+    assert "weights_only" not in str(info.value)
+
+
+def sciml_checkpoint():
+    from sciml.io import checkpoint
+
+    return checkpoint
+
+
+@pytest.mark.parametrize("method, config, message", [
+    ("mgno", {"ndim": 2, "in_channels": 1, "out_channels": 1,
+              "network": {"channels": 10**5, "layers": 4, "levels": 6}},
+     r"channels = 100000, outside \[0, 4096\]"),
+    ("mgno", {"ndim": 2, "in_channels": 1, "out_channels": 1,
+              "network": {"channels": 24, "layers": 4, "levels": 60}},
+     r"levels = 60, outside \[0, 24\]"),
+    ("fno", {"ndim": 2, "in_channels": 1, "out_channels": 1,
+             "network": {"modes": 1000, "width": 4000, "layers": 4}},
+     r"about .* weights \(more than 1e\+09\)"),
+    ("deep_cd", {"kind": "multigrid", "ndim": 3, "channels": 10**5},
+     r"channels = 100000, outside"),
+])
+def test_a_checkpoint_with_absurd_sizes_is_refused_before_building(tmp_path, method, config,
+                                                                   message):
+    pytest.importorskip("torch")
+    path = tmp_path / "crafted.pt"
+    sciml_checkpoint().save_checkpoint(path, {"kind": "model", "method": method,
+                                              "config": config, "weights": {},
+                                              "normalizers": {}})
+    with pytest.raises(DataFileError, match=message):
+        sciml.load_model(path)

@@ -29,11 +29,14 @@ naming what is wrong for a truncated, foreign or mis-shaped file.
 
 from __future__ import annotations
 
+import fcntl
 import json
 import math
 import os
 import shutil
+import socket
 import tempfile
+import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -53,6 +56,8 @@ _CHUNK_BYTES = 1 << 20
 _REQUIRED_ATTRS = ("format", "format_version", "generator", "parameters", "seed", "samples",
                    "fields", "splits", "sciml_version", "created")
 _MANIFEST = "manifest.json"
+#: the array of every shard that names the run that wrote it
+_RUN_ID_KEY = "__run_id__"
 
 PathLike = str | os.PathLike
 
@@ -251,6 +256,76 @@ def _fsync(path: Path) -> None:
         os.close(fd)
 
 
+def remove_stale_temporaries(folder: PathLike, name: str = "*") -> list[Path]:
+    """Delete the temporary files (``.<name>.*.tmp``) atomic writes left in ``folder``.
+
+    Call it only while holding the output's :class:`RunLock`: then no live writer owns
+    them, they are the leftovers of a killed run (e.g. killed during publication).
+    """
+    stale = list(Path(folder).glob(f".{name}.*.tmp"))
+    for leftover in stale:
+        leftover.unlink(missing_ok=True)
+    return stale
+
+
+class RunLock:
+    """An exclusive ``fcntl.flock`` on a lock file, naming its holder.
+
+    The holder's pid, host, start time and settings are written into the file, so a run that
+    finds the lock taken can say who holds it. The kernel drops the lock when the holder
+    exits, however it dies, so a killed run never blocks the next one.
+
+    Raises
+    ------
+    DataFileError
+        Another live process holds the lock.
+    """
+
+    def __init__(self, path: PathLike, settings: Mapping[str, Any]) -> None:
+        self.path = Path(path)
+        while True:
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                os.close(fd)
+                raise DataFileError(f"another datagen run is writing {self.path.with_suffix('')}"
+                                    f": {self._holder()}; wait for it to finish or stop it "
+                                    "(it is resumable)") from None
+            except BaseException:
+                os.close(fd)
+                raise
+            if os.path.exists(self.path) and os.stat(self.path).st_ino == os.fstat(fd).st_ino:
+                break
+            os.close(fd)  # the file was removed by its previous holder after we opened it
+        self._fd: int | None = fd
+        holder = {"pid": os.getpid(), "host": socket.gethostname(),
+                  "started": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                  "settings": dict(settings)}
+        os.ftruncate(fd, 0)
+        os.write(fd, json.dumps(holder).encode())
+        os.fsync(fd)
+
+    def _holder(self) -> str:
+        try:
+            holder = json.loads(self.path.read_text())
+            settings = holder.get("settings", {})
+            shown = {k: settings[k] for k in ("generator", "seed", "samples", "chunk_size")
+                     if k in settings}
+            return (f"pid {holder['pid']} on host {holder['host']}, started "
+                    f"{holder['started']}, settings {shown} and parameters "
+                    f"{settings.get('parameters')}")
+        except (OSError, ValueError, KeyError, AttributeError):
+            return "a process whose details are unreadable"
+
+    def release(self) -> None:
+        """Remove the lock file and drop the lock (idempotent)."""
+        if self._fd is not None:
+            self.path.unlink(missing_ok=True)
+            os.close(self._fd)
+            self._fd = None
+
+
 class ChunkedWriter:
     """Build a data set chunk by chunk, surviving a kill at any moment; publish it atomically.
 
@@ -261,6 +336,14 @@ class ChunkedWriter:
     and chunk size and reports them done (:attr:`pending` lists the rest); a run with
     different settings is refused rather than mixed in. :meth:`finalize` assembles the
     shards into ``path`` atomically and deletes them.
+
+    One run at a time: the writer holds an exclusive :class:`RunLock` on ``<path>.lock``
+    from construction to :meth:`close` (use it as a context manager), so a second run on the
+    same output fails at once naming the running one, and ``overwrite`` never deletes the
+    shards of a live run. The manifest records a run id, every shard carries it, and
+    :meth:`write_chunk` and :meth:`finalize` refuse shards or a folder of another run.
+    Temporary files left by a killed run (``.<name>.*.tmp``) are removed when the next run
+    takes the lock.
 
     Parameters
     ----------
@@ -278,7 +361,8 @@ class ChunkedWriter:
     FileExistsError
         ``path`` exists and ``overwrite`` is false.
     DataFileError
-        Shards of an interrupted run with different settings exist and ``overwrite`` is false.
+        Shards of an interrupted run with different settings exist and ``overwrite`` is false,
+        or another live run holds the output's lock.
     """
 
     def __init__(self, path: PathLike, spec: DatasetSpec, chunk_size: int, *,
@@ -296,24 +380,53 @@ class ChunkedWriter:
         # through JSON and back, so it compares equal to the copy read from disk
         manifest = json.loads(json.dumps({**spec.manifest(), "chunk_size": self.chunk_size,
                                           "format_version": FORMAT_VERSION}))
+        self._lock = RunLock(self.path.with_name(self.path.name + ".lock"), manifest)
+        try:
+            self._start(manifest, overwrite)
+        except BaseException:
+            self._lock.release()
+            raise
+
+    def _start(self, manifest: dict[str, Any], overwrite: bool) -> None:
+        """With the lock held: discard or check an interrupted run, then write the manifest."""
+        remove_stale_temporaries(self.path.parent, self.path.name)
         if self.parts.exists():
             if overwrite:
                 shutil.rmtree(self.parts)
             else:
-                self._check_manifest(manifest)
+                self.run_id = self._check_manifest(manifest)
+        if not self.parts.exists():
+            self.run_id = uuid.uuid4().hex
         self.parts.mkdir(parents=True, exist_ok=True)
+        remove_stale_temporaries(self.parts)
         manifest_path = self.parts / _MANIFEST
         if not manifest_path.exists():
-            text = json.dumps(manifest, indent=1).encode()
+            text = json.dumps({**manifest, "run_id": self.run_id}, indent=1).encode()
             atomic_write(manifest_path, lambda fh: fh.write(text))
 
-    def _check_manifest(self, manifest: dict[str, Any]) -> None:
+    def discard(self) -> None:
+        """Delete :attr:`parts` (this run's shards and manifest) while holding the lock."""
+        shutil.rmtree(self.parts, ignore_errors=True)
+
+    def close(self) -> None:
+        """Release the run's lock (the shards stay for a later resumption)."""
+        self._lock.release()
+
+    def __enter__(self) -> "ChunkedWriter":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _check_manifest(self, manifest: dict[str, Any]) -> str:
+        """The run id of the interrupted run in :attr:`parts`, if its settings are ours."""
         try:
             found = json.loads((self.parts / _MANIFEST).read_text())
         except (OSError, ValueError) as exc:
             raise DataFileError(
                 f"{self.parts} is not a readable interrupted run ({exc}); delete it or pass "
                 "overwrite=True (CLI: --overwrite)") from exc
+        run_id = found.pop("run_id", None)
         if found != manifest:
             differing = sorted(k for k in {**found, **manifest}
                                if found.get(k) != manifest.get(k))
@@ -321,6 +434,21 @@ class ChunkedWriter:
                 f"{self.parts} holds an interrupted run with different settings "
                 f"(differing: {', '.join(differing)}); rerun with the same settings to resume "
                 "it, or pass overwrite=True (CLI: --overwrite) to start again")
+        if not isinstance(run_id, str):
+            raise DataFileError(f"{self.parts} was left by an older sciml without a run id; "
+                                "pass overwrite=True (CLI: --overwrite) to start again")
+        return run_id
+
+    def _check_run(self) -> None:
+        """Refuse to go on if :attr:`parts` no longer holds this run (a foreign writer)."""
+        try:
+            found = json.loads((self.parts / _MANIFEST).read_text()).get("run_id")
+        except (OSError, ValueError):
+            found = None
+        if found != self.run_id:
+            raise DataFileError(f"{self.parts} no longer belongs to this run (run id "
+                                f"{self.run_id}, found {found}): another process replaced "
+                                "it; nothing is published")
 
     def chunk_range(self, index: int) -> tuple[int, int]:
         """The samples ``[start, stop)`` of chunk ``index``."""
@@ -341,7 +469,9 @@ class ChunkedWriter:
         """Publish chunk ``index`` (arrays of shape ``(chunk samples, *grid)``) atomically."""
         start, stop = self.chunk_range(index)
         _check_arrays(self.spec, arrays, stop - start, f"chunk {index}")
+        self._check_run()
         data = {k: np.asarray(v, dtype=np.float32) for k, v in arrays.items()}
+        data[_RUN_ID_KEY] = np.array(self.run_id)
         atomic_write(self._shard(index), lambda fh: np.savez(fh, **data))
 
     def finalize(self) -> Path:
@@ -350,16 +480,23 @@ class ChunkedWriter:
         Raises
         ------
         DataFileError
-            Some chunks are still missing.
+            Some chunks are still missing, or a shard or the manifest belongs to another run.
         """
         missing = self.pending
         if missing:
             raise DataFileError(f"cannot finalize {self.path}: {len(missing)} of "
                                 f"{self.n_chunks} chunks are missing (first: {missing[0]})")
+        self._check_run()
         blocks = [self.chunk_range(i) for i in range(self.n_chunks)]
 
         def read_block(index: int, name: str) -> np.ndarray:
             with np.load(self._shard(index)) as shard:
+                found = str(shard[_RUN_ID_KEY]) if _RUN_ID_KEY in shard.files else None
+                if found != self.run_id:
+                    raise DataFileError(
+                        f"{self._shard(index)} was written by run {found}, not by this run "
+                        f"({self.run_id}); nothing is published: pass overwrite=True (CLI: "
+                        "--overwrite) to start again")
                 return shard[name]
 
         _publish(self.path, self.spec, read_block, blocks)
@@ -382,12 +519,33 @@ def _open(path: PathLike) -> h5py.File:
         raise DataFileError(f"{path} is not a readable HDF5 file. HDF5 says: {exc}") from exc
 
 
+#: what each JSON attribute must hold, for the error message
+_JSON_ATTRS = {"fields": "{name: per-sample grid shape}, e.g. {\"a\": [85, 85]}",
+               "splits": "{name: [start, stop]}, e.g. {\"train\": [0, 900]}",
+               "parameters": "{parameter: value}"}
+
+
 def _json_attr(path: Path, attrs: Any, name: str) -> Any:
+    """Attribute ``name`` parsed as JSON; it must be an object of :data:`_JSON_ATTRS` form."""
     try:
-        return json.loads(attrs[name])
+        value = json.loads(attrs[name])
     except (TypeError, ValueError) as exc:
         raise DataFileError(f"{path}: attribute {name!r} is not valid JSON "
                             f"({attrs[name]!r})") from exc
+    expected = _JSON_ATTRS[name]
+    if not isinstance(value, dict):
+        raise DataFileError(f"{path}: attribute {name!r} is a JSON {type(value).__name__} "
+                            f"({attrs[name]!r}); expected a JSON object {expected}")
+    if name == "fields" and not all(isinstance(g, list) and all(isinstance(n, int) for n in g)
+                                    for g in value.values()):
+        raise DataFileError(f"{path}: attribute 'fields' ({attrs[name]!r}) must map each "
+                            f"field to a list of integers: {expected}")
+    if name == "splits" and not all(isinstance(r, list) and len(r) == 2
+                                    and all(isinstance(n, int) for n in r)
+                                    for r in value.values()):
+        raise DataFileError(f"{path}: attribute 'splits' ({attrs[name]!r}) must map each "
+                            f"split to [start, stop]: {expected}")
+    return value
 
 
 def _validate(path: Path, f: h5py.File) -> DatasetInfo:

@@ -103,17 +103,29 @@ class GridStencil:
 
     @property
     def coarse(self) -> "GridStencil | None":
-        """The operator on the next coarser grid (None when the grid is a single cell)."""
+        """The operator on the next coarser grid (None when the grid is a single cell).
+
+        Each axis is coarsened on its own: an axis of ``n > 1`` cells goes to ``ceil(n / 2)``,
+        an axis already at one cell stays at one (anisotropic coarsening, e.g. ``64 x 64 x 32``
+        or ``1 x 16 x 16``). A kept axis keeps the fine spacing ``h`` while the coarsened ones
+        go to ``2h``; the integer scaling of the coarse operator is by the coarse spacing
+        ``(2h)^2``, so the faces along a kept axis are multiplied by ``(2h / h)^2 = 4``. On a
+        cubic grid every axis is coarsened, as before.
+        """
         if self._coarse is None and max(self.grid_shape) > 1:
+            coarsened = [n > 1 for n in self.grid_shape]
             faces = []
             for ax, w in enumerate(self.faces):
                 n = self.grid_shape[ax]
-                index = torch.tensor([min(2 * i, n) for i in range((n + 1) // 2 + 1)],
-                                     device=w.device)
-                w = w.index_select(ax + 2, index)
-                if n % 2:  # the last coarse cell is half outside: its boundary is 3x closer
-                    w.narrow(ax + 2, w.shape[ax + 2] - 1, 1).mul_(3.0)
-                kernel = [1 if a == ax else 2 for a in range(self.ndim)]
+                if coarsened[ax]:
+                    index = torch.tensor([min(2 * i, n) for i in range((n + 1) // 2 + 1)],
+                                         device=w.device)
+                    w = w.index_select(ax + 2, index)
+                    if n % 2:  # the last coarse cell is half outside: its boundary is 3x closer
+                        w.narrow(ax + 2, w.shape[ax + 2] - 1, 1).mul_(3.0)
+                else:
+                    w = 4.0 * w
+                kernel = [2 if coarsened[a] and a != ax else 1 for a in range(self.ndim)]
                 faces.append(_POOL[self.ndim](w, kernel, stride=kernel, ceil_mode=True))
             self._coarse = GridStencil(faces)
         return self._coarse
@@ -293,7 +305,8 @@ class ReferenceNet(nn.Module):
     Notes
     -----
     It sees the residual only, not the operator, so it is tied to the operator it was trained
-    on; odd sizes pool with a partial last window and upsample back to the fine size.
+    on; odd sizes pool with a partial last window and upsample back to the fine size; an
+    axis of one cell is not pooled.
     """
 
     def __init__(self, ndim: int = 3, channels: int = 16, fine_pairs: int = 1,
@@ -322,7 +335,8 @@ class ReferenceNet(nn.Module):
         a = F.relu(self.fine[0](self.first(r)))
         a = self._pairs(a, self.fine[1:-1])
         b = F.relu(self.fine[-1](a))
-        a = self._pairs(_POOL[self.ndim](b, 2, ceil_mode=True), self.coarse)
+        window = [min(2, n) for n in b.shape[2:]]  # an axis of one cell is not pooled
+        a = self._pairs(_POOL[self.ndim](b, window, ceil_mode=True), self.coarse)
         a = F.interpolate(a, size=b.shape[2:], mode="nearest") + b
         return self.last(self._pairs(a, self.up))
 

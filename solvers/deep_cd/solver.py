@@ -290,8 +290,41 @@ def deep_conjugate_directions(lp: LinearProblem, state: _Setup, *, rtol: float, 
         if rnorm <= threshold:
             reason = "converged"
             break
+        if _stagnated(history, float(np.linalg.norm(b)), n, b.dtype):
+            reason = (f"stagnated at round-off: ||r|| = {rnorm:.3e} has not decreased by a "
+                      f"factor {STAGNATION_FACTOR:g} in {STAGNATION_WINDOW} iterations and "
+                      f"is within {ROUNDOFF_MULTIPLE:g} eps ||b|| sqrt(n); the tolerance "
+                      f"{threshold:.3e} is below what this precision can reach")
+            break
     return IterationResult(x, iterations, history, reason,
                            _info(calls, fallbacks, disabled_at, net_seconds))
+
+
+#: iterations over which the residual must fall by :data:`STAGNATION_FACTOR` ...
+STAGNATION_WINDOW = 20
+#: ... once it is within :data:`ROUNDOFF_MULTIPLE` ``eps ||b|| sqrt(n)`` (see :func:`_stagnated`)
+STAGNATION_FACTOR = 2.0
+ROUNDOFF_MULTIPLE = 100.0
+
+
+def _stagnated(history: list[float], bnorm: float, n: int, dtype: np.dtype) -> bool:
+    """Whether the true residual has stagnated at round-off.
+
+    The recomputed residual ``b - A x`` carries a rounding error of about
+    ``eps (||b|| + ||A|| ||x||)``, which for the grid operators here is a small multiple of
+    ``eps ||b|| sqrt(n)``; below that no step can reliably lower it. The rule: the residual
+    is at most ``ROUNDOFF_MULTIPLE eps ||b|| sqrt(n)`` and the smallest residual of the last
+    ``STAGNATION_WINDOW`` iterations is not ``STAGNATION_FACTOR`` times below the smallest one
+    before them. Far above round-off the rule never fires, so a slow but progressing solve
+    runs on to its tolerance or ``maxiter``.
+    """
+    if len(history) <= STAGNATION_WINDOW:
+        return False
+    eps = float(np.finfo(dtype).eps) if np.issubdtype(dtype, np.floating) else 2.2e-16
+    if history[-1] > ROUNDOFF_MULTIPLE * eps * bnorm * np.sqrt(n):
+        return False
+    recent, before = history[-STAGNATION_WINDOW:], history[:-STAGNATION_WINDOW]
+    return min(recent) * STAGNATION_FACTOR > min(before)
 
 
 def _rejection(qr: float, qaq: float, rnorm: float, lam_max: float | None) -> str | None:

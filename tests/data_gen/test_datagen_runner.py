@@ -141,3 +141,70 @@ def test_default_split_keeps_the_last_tenth_for_testing(tmp_path):
 
     path = burgers.generate(tmp_path / "b.h5", 20, **SMALL_BURGERS)
     assert read_info(path).spec.splits == {"train": (0, 18), "test": (18, 20)}
+
+
+# -- one run at a time: lock, run id, stale temporaries, failed runs --------------------------
+def small_spec(seed):
+    from sciml.io.datasets import DatasetSpec
+
+    return DatasetSpec(generator="test", parameters={"p": 1}, seed=seed, samples=4,
+                       fields={"a": (3,)})
+
+
+def chunk(value, count=2):
+    return {"a": np.full((count, 3), value, np.float32)}
+
+
+def test_a_second_run_on_the_same_output_fails_at_once_and_leaves_the_first_intact(tmp_path):
+    """The issue's replay: B (seed 1, overwrite) must neither delete A's shards nor mix."""
+    out = tmp_path / "d.h5"
+    with ChunkedWriter(out, small_spec(0), 2) as first:
+        first.write_chunk(0, chunk(0.0))
+        with pytest.raises(DataFileError, match=rf"another datagen run is writing .*d\.h5: pid "
+                                                rf"{os.getpid()} on host .*, started .*'seed': 0"):
+            ChunkedWriter(out, small_spec(1), 2, overwrite=True)
+        assert first.pending == [1]          # B deleted nothing
+        first.write_chunk(1, chunk(0.0))
+        first.finalize()
+    assert np.all(read_arrays(out)["a"] == 0.0)
+    assert not out.with_name("d.h5.lock").exists()
+    ChunkedWriter(out, small_spec(1), 2, overwrite=True).close()  # free again once A is done
+
+
+def test_shards_and_folders_of_another_run_are_refused(tmp_path):
+    out = tmp_path / "d.h5"
+    with ChunkedWriter(out, small_spec(0), 2) as first:
+        first.write_chunk(0, chunk(0.0))
+    with ChunkedWriter(out, small_spec(0), 2) as foreign:  # forge a shard of another run
+        foreign.run_id = "someone-else"
+        foreign._check_run = lambda: None
+        foreign.write_chunk(1, chunk(1.0))
+    with ChunkedWriter(out, small_spec(0), 2) as resumed:
+        assert resumed.pending == []
+        with pytest.raises(DataFileError, match="was written by run someone-else, not by this"):
+            resumed.finalize()
+    assert not out.exists()
+    with ChunkedWriter(out, small_spec(0), 2, overwrite=True) as writer:
+        manifest = writer.parts / "manifest.json"
+        manifest.write_text(manifest.read_text().replace(writer.run_id, "replaced"))
+        with pytest.raises(DataFileError, match="no longer belongs to this run"):
+            writer.write_chunk(0, chunk(0.0))
+
+
+def test_temporaries_of_a_killed_publication_are_removed_by_the_next_run(tmp_path):
+    out = tmp_path / "b.h5"
+    stale = tmp_path / ".b.h5.k1l2.tmp"
+    stale.write_bytes(b"half a file")
+    unrelated = tmp_path / ".other.h5.k1l2.tmp"
+    unrelated.write_bytes(b"")
+    burgers.generate(out, 2, **SMALL_BURGERS)
+    assert not stale.exists() and unrelated.exists()
+
+
+def test_a_run_failing_before_its_first_chunk_does_not_block_the_next_command(tmp_path):
+    recipe = runner.Recipe(generator="broken", parameters={}, fields={"a": (3,)}, sample=int)
+    out = tmp_path / "x.h5"
+    with pytest.raises(TypeError):
+        runner.run(out, recipe, 2, progress=False)
+    assert not out.with_name("x.h5.partial").exists()
+    assert not out.with_name("x.h5.lock").exists()
