@@ -12,6 +12,7 @@ import scipy.sparse as sp
 from sciml.backend import to_numpy, torch_device
 from sciml.errors import InvalidOptionError, InvalidProblemError, ModelMismatchError
 from sciml.problems.linear import LinearProblem
+from sciml.memory import deep_cd_bytes, out_of_memory_as_error, require_memory
 from sciml.linear_solver import IterationResult, LinearSolver
 from sciml.solver_base import LearnedSolver
 from sciml.kernels.stencil import StencilOperator
@@ -136,6 +137,7 @@ class DeepCD(LinearSolver, LearnedSolver):
         return super().load_model(model)
 
     # -- LinearSolver face ------------------------------------------------------------------
+    @out_of_memory_as_error("deep_cd (network set-up)")
     def setup(self, lp: LinearProblem, *, model: Any = None, k: int = 2,
               safeguard: bool = True, max_fallbacks: int = 3, device: Any = None) -> _Setup:
         import torch  # noqa: PLC0415
@@ -147,6 +149,7 @@ class DeepCD(LinearSolver, LearnedSolver):
                 "deep_cd needs a structured grid: its network works on the residual as an "
                 "image; give the problem a grid shape (LinearProblem(..., grid_shape=...) or "
                 "a PDE problem such as sciml.problems.Poisson)")
+        require_memory(deep_cd_bytes(lp.grid_shape), f"deep_cd on the grid {lp.grid_shape}")
         if not isinstance(k, (int, np.integer)) or k < 0:
             raise InvalidOptionError(f"k must be an integer >= 0, got {k!r}")
         if not isinstance(max_fallbacks, (int, np.integer)) or max_fallbacks < 1:
@@ -172,6 +175,7 @@ class DeepCD(LinearSolver, LearnedSolver):
         return _Setup(network, grid, dev, _eigenvalue_bound(lp.A) if safeguard else None,
                       solid, bool(op is not None and op.singular))
 
+    @out_of_memory_as_error("deep_cd (iteration)")
     def iterate(self, lp: LinearProblem, state: _Setup, *, rtol: float, atol: float,
                 maxiter: int | None, callback: Callable[[Any], None] | None,
                 model: Any = None, k: int = 2, safeguard: bool = True, max_fallbacks: int = 3,
