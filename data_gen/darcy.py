@@ -54,6 +54,7 @@ import scipy.sparse as sp
 
 import sciml
 from sciml.errors import InvalidProblemError
+from sciml.memory import darcy_datagen_bytes, require_memory
 from sciml.problems.darcy import assemble_darcy
 
 from . import grf
@@ -206,6 +207,8 @@ def generate(out: str | os.PathLike, samples: int, *, family: str = "smooth",
             finite(fam.high, fam.low) and fam.high > 0 and fam.low > 0,
         f"a finite f (got {fam.f})": finite(fam.f),
         f"method 'direct' or 'amg' (got {method!r})": method in ("direct", "amg")})
+    require_memory(darcy_datagen_bytes(fam.resolution, method, run_options.get("workers", 1)),
+                   f"Darcy data at resolution {fam.resolution} with {method!r}")
     x = np.linspace(0.0, 1.0, fam.resolution)[::fam.downsample]
     recipe = Recipe(generator="darcy",
                     parameters={"family": family, **asdict(fam), "method": method,

@@ -66,8 +66,10 @@ def _cmd_solve(args: argparse.Namespace) -> int:
 def _cmd_demo(args: argparse.Namespace) -> int:
     from .demo import run_demo  # noqa: PLC0415
 
-    results = run_demo(shape=args.shape, rtol=args.rtol, seed=args.seed, plot=args.plot)
-    return 0 if all(sol.converged for _, sol in results) else 1
+    sizes = [args.shape] if args.shape else [(s, s, s) for s in args.sizes]
+    result = run_demo(sizes=sizes, rtol=args.rtol, seed=args.seed, plot=args.plot,
+                      progress=not args.quiet)
+    return 0 if all(sol.converged is not False for sol in result.solutions()) else 1
 
 
 def _cmd_datagen(argv: list[str]) -> int:
@@ -137,10 +139,14 @@ def build_parser() -> argparse.ArgumentParser:
     solve.set_defaults(func=_cmd_solve)
 
     demo = sub.add_parser("demo", help="compare every method on a 3D Poisson problem")
-    demo.add_argument("--shape", type=int, nargs="+", default=[64, 64, 64])
+    grids = demo.add_mutually_exclusive_group()
+    grids.add_argument("--sizes", type=int, nargs="+", default=[64, 128], metavar="N",
+                       help="cube sizes N (N^3 unknowns each; default 64 128)")
+    grids.add_argument("--shape", type=int, nargs="+", help="one grid shape instead")
     demo.add_argument("--rtol", type=float, default=1e-6)
     demo.add_argument("--seed", type=int, default=0)
     demo.add_argument("--plot", default="sciml_demo.png", help="convergence plot path")
+    demo.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
     demo.set_defaults(func=_cmd_demo)
     for name in PASSTHROUGH:
         sub.add_parser(name, add_help=False)

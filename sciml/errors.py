@@ -41,3 +41,8 @@ class ModelMismatchError(SciMLError, ValueError):
 
 class UsageError(SciMLError, ValueError):
     """A command-line or API call that is used the wrong way (a missing name, a bad flag)."""
+
+
+class InsufficientMemoryError(SciMLError, MemoryError):
+    """A computation that does not fit in the memory available: refused up front with the
+    estimate and the available memory, or an allocation that failed on the way."""

@@ -38,26 +38,38 @@ def solution_row(label: str, sol: Solution) -> dict[str, Any]:
             / (sol.info.get("b_norm") or 1.0)}
 
 
-def plot_convergence(curves: Iterable[tuple[str, Sequence[float]]], path: str | os.PathLike[str],
-                     title: str = "", tolerance: float | None = None) -> Path:
+Curves = Iterable[tuple[str, Sequence[float]]]
+
+
+def plot_convergence(curves: Curves, path: str | os.PathLike[str], title: str = "",
+                     tolerance: float | None = None) -> Path:
     """Save a semilogy plot of relative residual histories (label, history) to ``path``,
     with the target ``tolerance`` as a dashed line when given."""
+    return plot_convergence_panels([(title, curves)], path, tolerance)
+
+
+def plot_convergence_panels(panels: Sequence[tuple[str, Curves]],
+                            path: str | os.PathLike[str],
+                            tolerance: float | None = None) -> Path:
+    """Save one semilogy panel of residual histories per ``(title, curves)`` side by side."""
     import matplotlib  # noqa: PLC0415 - plotting is optional work
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt  # noqa: PLC0415
 
-    fig, ax = plt.subplots(figsize=(7, 4.5))
-    for label, history in curves:
-        ax.semilogy(range(len(history)), history, marker="." if len(history) < 40 else None,
-                    label=label)
-    if tolerance:
-        ax.axhline(tolerance, color="grey", linestyle="--", linewidth=1, label="tolerance")
-    ax.set_xlabel("iteration")
-    ax.set_ylabel("relative residual ||b - Ax|| / ||b||")
-    ax.set_title(title)
-    ax.grid(True, which="both", alpha=0.3)
-    ax.legend()
+    fig, axes = plt.subplots(1, len(panels), figsize=(7 * len(panels), 4.5), squeeze=False)
+    for ax, (title, curves) in zip(axes[0], panels):
+        for label, history in curves:
+            ax.semilogy(range(len(history)), history,
+                        marker="." if len(history) < 40 else None, label=label)
+        if tolerance:
+            ax.axhline(tolerance, color="grey", linestyle="--", linewidth=1,
+                       label="tolerance")
+        ax.set_xlabel("iteration")
+        ax.set_ylabel("relative residual ||b - Ax|| / ||b||")
+        ax.set_title(title)
+        ax.grid(True, which="both", alpha=0.3)
+        ax.legend()
     fig.tight_layout()
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -8,6 +8,7 @@ import numpy as np
 
 from ..errors import InvalidProblemError
 from ..kernels.stencil import StencilOperator, normalize_bc
+from ..memory import poisson_bytes, require_memory
 from .linear import LinearProblem
 from .protocol import PDEProblem
 
@@ -84,6 +85,7 @@ class Poisson(PDEProblem):
         shape = (int(shape),) if np.isscalar(shape) else tuple(int(s) for s in shape)
         if not 1 <= len(shape) <= 3 or min(shape) < 1:
             raise InvalidProblemError(f"shape must have 1-3 positive extents, got {shape}")
+        require_memory(poisson_bytes(shape, True, dtype), f"a Poisson problem on {shape}")
         self.shape = shape
         self.seed = seed
         self.dtype = np.dtype(dtype)

@@ -10,6 +10,7 @@ import scipy.sparse.linalg as spla
 
 from sciml.errors import InvalidOptionError, InvalidProblemError
 from sciml.problems.linear import LinearProblem
+from sciml.memory import direct_setup_bytes, out_of_memory_as_error, require_memory
 from sciml.linear_solver import IterationResult, LinearSolver
 from sciml.solver_base import Option, one_of
 from sciml.kernels.stencil import StencilOperator
@@ -31,7 +32,9 @@ class Direct(LinearSolver):
     description = "Sparse direct solve (SuperLU via scipy.sparse.linalg.splu)"
     options = {"permc_spec": Option("COLAMD", one_of(*_ORDERINGS), f"one of {_ORDERINGS}")}
 
+    @out_of_memory_as_error("direct (SuperLU factorisation)")
     def setup(self, lp: LinearProblem, options: dict[str, Any]) -> Any:
+        require_memory(direct_setup_bytes(lp.A, lp.grid_shape), f"direct on {lp.n:,} unknowns")
         A = lp.A.to_csr() if isinstance(lp.A, StencilOperator) else lp.A
         if not (sp.issparse(A) or isinstance(A, np.ndarray)):
             raise InvalidOptionError("direct needs the matrix entries: pass a sparse or dense "

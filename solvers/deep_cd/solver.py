@@ -12,6 +12,7 @@ import scipy.sparse as sp
 from sciml.backend import to_numpy, torch_device
 from sciml.errors import InvalidOptionError, InvalidProblemError, ModelMismatchError
 from sciml.problems.linear import LinearProblem
+from sciml.memory import deep_cd_bytes, out_of_memory_as_error, require_memory
 from sciml.linear_solver import IterationResult, LinearSolver
 from sciml.solver_base import LearnedSolver, Option, is_count, one_of
 from sciml.kernels.stencil import StencilOperator
@@ -138,6 +139,7 @@ class DeepCD(LinearSolver, LearnedSolver):
         return super().load_model(model)
 
     # -- LinearSolver face ------------------------------------------------------------------
+    @out_of_memory_as_error("deep_cd (network set-up)")
     def setup(self, lp: LinearProblem, options: dict[str, Any]) -> _Setup:
         import torch  # noqa: PLC0415
 
@@ -148,6 +150,7 @@ class DeepCD(LinearSolver, LearnedSolver):
                 "deep_cd needs a structured grid: its network works on the residual as an "
                 "image; give the problem a grid shape (LinearProblem(..., grid_shape=...) or "
                 "a PDE problem such as sciml.problems.Poisson)")
+        require_memory(deep_cd_bytes(lp.grid_shape), f"deep_cd on the grid {lp.grid_shape}")
         ndim = len(lp.grid_shape)
         trained = self.load_model(options["model"], ndim)
         net_ndim = trained.config.get("ndim", getattr(trained.network, "ndim", None))
@@ -169,6 +172,7 @@ class DeepCD(LinearSolver, LearnedSolver):
                       _eigenvalue_bound(lp.A) if options["safeguard"] else None,
                       solid, bool(op is not None and op.singular))
 
+    @out_of_memory_as_error("deep_cd (iteration)")
     def iterate(self, lp: LinearProblem, state: _Setup, options: dict[str, Any], *,
                 rtol: float, atol: float, maxiter: int | None,
                 callback: Callable[[Any], None] | None) -> IterationResult:
