@@ -6,7 +6,6 @@ from typing import Any
 
 from .errors import InvalidOptionError
 from .registry import get_solver_class
-from .solution import Solution
 from .solver_base import Prepared
 
 

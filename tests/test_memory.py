@@ -77,7 +77,8 @@ def test_require_memory_refuses_with_the_estimate_and_the_available_memory(monke
 def test_available_memory_is_at_most_memavailable_and_the_address_space_limit():
     with open("/proc/meminfo") as f:
         meminfo = {line.split(":")[0]: int(line.split()[1]) * 1024 for line in f}
-    assert 0 < memory.available_memory() <= meminfo["MemAvailable"]
+    # MemAvailable moves while other processes run: allow 2 % between the two readings
+    assert 0 < memory.available_memory() <= 1.02 * meminfo["MemAvailable"]
     script = ("import resource; from sciml.memory import available_memory; "
               "resource.setrlimit(resource.RLIMIT_AS, (3 * 2**30, resource.RLIM_INFINITY)); "
               "print(available_memory())")
