@@ -37,7 +37,7 @@ class DemoRun:
 #: above this many unknowns only the three methods that tell the story run, so the demo
 #: takes under 2 minutes on 2 cores
 STORY_LIMIT = 300_000
-_SHORT = f"left out above {STORY_LIMIT:,} unknowns to keep the demo under 2 minutes"
+_SHORT = "kept to the smaller sizes so that the demo takes under 2 minutes"
 DEMO_RUNS: list[DemoRun] = [
     DemoRun("cg (matrix-free)", "cg", {}),
     DemoRun("scipy_cg (CSR)", "scipy_cg", {"history": False}, STORY_LIMIT, _SHORT),

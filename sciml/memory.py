@@ -136,8 +136,8 @@ def require_memory(nbytes: float, what: str) -> None:
     if nbytes > available:
         raise InsufficientMemoryError(
             f"{what} needs about {format_bytes(nbytes)} of memory, but only "
-            f"{format_bytes(available)} is available; use a smaller size or a method that "
-            f"needs less memory (matrix-free cg needs the least)")
+            f"{format_bytes(available)} is available; use a smaller size, fewer workers or a "
+            f"method that needs less memory")
 
 
 def out_of_memory_as_error(what: str) -> Callable[[F], F]:

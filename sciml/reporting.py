@@ -51,16 +51,21 @@ def plot_convergence(curves: Curves, path: str | os.PathLike[str], title: str = 
 def plot_convergence_panels(panels: Sequence[tuple[str, Curves]],
                             path: str | os.PathLike[str],
                             tolerance: float | None = None) -> Path:
-    """Save one semilogy panel of residual histories per ``(title, curves)`` side by side."""
+    """Save one semilogy panel of residual histories per ``(title, curves)`` side by side;
+    a label keeps its colour in every panel."""
     import matplotlib  # noqa: PLC0415 - plotting is optional work
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt  # noqa: PLC0415
 
+    panels = [(title, list(curves)) for title, curves in panels]
+    palette = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    colours: dict[str, str] = {}
     fig, axes = plt.subplots(1, len(panels), figsize=(7 * len(panels), 4.5), squeeze=False)
     for ax, (title, curves) in zip(axes[0], panels):
         for label, history in curves:
-            ax.semilogy(range(len(history)), history,
+            colour = colours.setdefault(label, palette[len(colours) % len(palette)])
+            ax.semilogy(range(len(history)), history, color=colour,
                         marker="." if len(history) < 40 else None, label=label)
         if tolerance:
             ax.axhline(tolerance, color="grey", linestyle="--", linewidth=1,
