@@ -37,7 +37,9 @@ def _read_dataset(path: str, input_key: str, output_key: str,
     from sciml.io.datasets import read_info  # noqa: PLC0415
 
     spec = read_info(path).spec
-    chosen = split if split in spec.splits else "all"
+    # a file without recorded splits is used whole for the default names "train"/"test";
+    # any other unknown name is refused by sciml.data.load, listing the file's splits
+    chosen = "all" if not spec.splits and split in ("train", "test") else split
     arrays = load(path, chosen, fields=[input_key, output_key])
     attrs = {k: v for k, v in spec.parameters.items() if isinstance(v, (int, float, str))}
     return arrays[input_key], arrays[output_key], {
