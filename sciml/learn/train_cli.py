@@ -124,12 +124,11 @@ def main(cls: Any, argv: list[str]) -> int:
 
     extras = train_extras(cls)
     args = build_parser(cls.name, extras).parse_args(argv)
-    out = Path(args.out)
-    report = out.with_suffix(".json")
-    checkpoint = Path(args.checkpoint or f"{out}.ckpt")
     inputs = [x for x in (args.data, args.test) if x is not None]
-    for path in (out, report):
-        check_output_path(path, overwrite=args.overwrite, inputs=inputs)
+    out = check_output_path(args.out, overwrite=args.overwrite, inputs=inputs)
+    report = check_output_path(out.with_suffix(".json"), overwrite=args.overwrite,
+                               inputs=inputs)
+    checkpoint = Path(args.checkpoint or f"{out}.ckpt")
     check_output_path(checkpoint, overwrite=True, inputs=[*inputs, out])
     if args.data is not None and not Path(args.data).is_file():
         raise UsageError(f"--data {args.data}: no such file")
