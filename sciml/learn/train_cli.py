@@ -134,6 +134,10 @@ def main(cls: Any, argv: list[str]) -> int:
         raise UsageError(f"--data {args.data}: no such file")
     if args.test is not None and not Path(args.test).is_file():
         raise UsageError(f"--test {args.test}: no such file")
+    if args.test is not None and "evaluate" not in vars(cls) and not any(
+            "evaluate" in vars(base) for base in cls.__mro__[1:-1]
+            if base.__name__ != "LearnedSolver"):
+        raise UsageError(f"--test: {cls.name!r} has no evaluation on a data file")
     if args.threads is not None:
         if args.threads < 1:
             raise UsageError(f"--threads must be >= 1, got {args.threads}")

@@ -143,6 +143,8 @@ def train(data: Any = None, **options: Any) -> TrainedModel:
                                   extras=TRAIN_EXTRAS, networks=NETWORK_KINDS)
     shape = _grid_shape(opts.extra["shape"])
     operators = opts.extra["operators"]
+    if isinstance(operators, str):
+        operators = [operators]
     if operators and all(isinstance(op, str) for op in operators):
         operators = training_operators(operators, shape)
     if operators:
