@@ -3,8 +3,8 @@
 import pytest
 import torch
 
-from sciml.io.checkpoint import load_checkpoint, save_checkpoint
 from sciml.errors import DataFileError
+from sciml.io.checkpoint import load_checkpoint, save_checkpoint
 from sciml.learn.losses import RelativeH1, RelativeL2
 from sciml.learn.trainer import Trainer
 

@@ -16,11 +16,15 @@ import torch
 
 from sciml.backend import to_numpy
 from sciml.errors import DataFileError, InvalidOptionError
-from sciml.learn.trained_model import TrainedModel
 from sciml.kernels.stencil import StencilOperator
+from sciml.learn.trained_model import TrainedModel
 from sciml.learn.trainer import Trainer, split_indices
-from sciml.learn.vocabulary import (finish_checkpoint, parse_training_options, plain_record,
-                                    training_command)
+from sciml.learn.vocabulary import (
+    finish_checkpoint,
+    parse_training_options,
+    plain_record,
+    training_command,
+)
 
 from .model import GridStencil, build_network
 

@@ -16,8 +16,12 @@ from sciml.learn.normalizers import GaussianNormalizer
 from sciml.learn.operator_data import PROBLEMS, load_operator_data
 from sciml.learn.trained_model import TrainedModel
 from sciml.learn.trainer import Trainer, split_indices
-from sciml.learn.vocabulary import (finish_checkpoint, parse_training_options, plain_record,
-                                    training_command)
+from sciml.learn.vocabulary import (
+    finish_checkpoint,
+    parse_training_options,
+    plain_record,
+    training_command,
+)
 from sciml.solver_base import check_options
 
 from .prediction import check_params, predict_fields
