@@ -95,8 +95,10 @@ def test_out_never_replaces_the_training_data_nor_an_existing_file(capsys, data,
     before = data.read_bytes()
     for flags in ([], ["--overwrite"]):
         code, err = mgno(capsys, data, data, *flags)
-        assert code == 2 and "input" in err or "exists" in err
+        assert code == 2 and "also an input" in err
     assert data.read_bytes() == before
+    code, err = mgno(capsys, data, tmp_path / "m.pt", "--checkpoint", tmp_path / "m.pt")
+    assert code == 2 and "also an input" in err
     existing = tmp_path / "x.pt"
     existing.write_text("mine")
     code, err = mgno(capsys, data, existing)

@@ -39,8 +39,11 @@ def check_output_path(path: str | os.PathLike[str], *, overwrite: bool = False,
     if not os.access(folder, os.W_OK | os.X_OK):
         raise UsageError(f"cannot write {path}: the folder {folder} is not writable")
     for item in inputs:
-        if isinstance(item, (str, os.PathLike)) and Path(item).exists() and \
-                path.exists() and path.samefile(item):
+        if not isinstance(item, (str, os.PathLike)):
+            continue
+        item = Path(item)
+        if item.resolve() == path.resolve() or (
+                item.exists() and path.exists() and path.samefile(item)):
             raise UsageError(f"output {path} is also an input of this run; it is never "
                              "overwritten: choose another output path")
     if path.exists() and not overwrite:
