@@ -146,6 +146,9 @@ def train(data: Any = None, **options: Any) -> TrainedModel:
     opts = parse_training_options("deep_cd", options, defaults=TRAIN_DEFAULTS,
                                   extras=TRAIN_EXTRAS, networks=NETWORK_KINDS)
     shape = _grid_shape(opts.extra["shape"])
+    measure = opts.extra["measure"]
+    if not all(isinstance(n, int) and not isinstance(n, bool) and n >= 2 for n in measure):
+        raise InvalidOptionError(f"measure must be cube sizes >= 2, got {measure!r}")
     operators = opts.extra["operators"]
     if isinstance(operators, str):
         operators = [operators]
@@ -212,8 +215,8 @@ def train(data: Any = None, **options: Any) -> TrainedModel:
     metrics = {"val_dcdm_loss": report.best_metric, "best_epoch": report.best_epoch,
                "history": [{k: float(v) for k, v in h.items()} for h in report.history]}
     model = TrainedModel("deep_cd", net, config, provenance=provenance, metrics=metrics)
-    if opts.extra["measure"]:
-        model.metrics.update(measure_iterations(model, opts.extra["measure"]))
+    if measure:
+        model.metrics.update(measure_iterations(model, measure))
     model.metrics["parameters"] = model.num_parameters()
     return model
 
