@@ -76,10 +76,10 @@ def run_one(method: str, path: Path, *, epochs: int, seed: int, train: int, test
             device: str | None, settings: dict[str, Any]) -> dict[str, Any]:
     """Train and evaluate one model; return its figures and its validation curve."""
     start = time.perf_counter()
-    model = sciml.train(method, data=str(path), epochs=epochs, seed=seed, max_samples=train,
+    model = sciml.train(method, data=str(path), epochs=epochs, seed=seed, samples=train,
                         device=device, progress=False, **settings)
     seconds = time.perf_counter() - start
-    metrics = sciml.evaluate(model, data=str(path), device=device, max_samples=test)
+    metrics = sciml.evaluate(model, data=str(path), device=device, samples=test)
     if model.config["problem"] == "darcy":
         metrics.update(hybrid_iterations(model, path, problems=min(5, test)))
     history = model.provenance["history"]

@@ -32,7 +32,7 @@ def train_and_compare(args: argparse.Namespace, data: str | Path, tag: str) -> d
     models, rows = {}, []
     for method in args.methods:
         model = sciml.train(method, data=str(data), epochs=args.epochs, seed=0, lr=args.lr,
-                            max_samples=args.train)
+                            samples=args.train)
         metrics = sciml.evaluate(model, data=str(data))
         model.save(Path(args.out) / f"{method}_{tag}.pt")
         models[method] = model

@@ -82,7 +82,7 @@ def _cmd_train(argv: list[str]) -> int:
     from .api import _learned_solver_class  # noqa: PLC0415
 
     if not argv or argv[0].startswith("-"):
-        raise SystemExit("usage: sciml train METHOD [options]  (e.g. sciml train mgno --help)")
+        raise UsageError("usage: sciml train METHOD [options]  (e.g. sciml train mgno --help)")
     return _learned_solver_class(argv[0]).train_cli(argv[1:])
 
 

@@ -167,12 +167,12 @@ class LearnedSolver(Solver):
 
     @classmethod
     def train_cli(cls, argv: list[str]) -> int:
-        """``sciml train <name> ...``: by convention ``main(argv)`` of the method's
-        ``train`` module (``solvers/<family>/train.py``)."""
-        import importlib  # noqa: PLC0415
+        """``sciml train <name> ...``: the shared training command line
+        (:mod:`sciml.learn.train_cli`), with the options ``TRAIN_EXTRAS`` that the method's
+        ``train`` module (``solvers/<family>/train.py``) declares."""
+        from .learn.train_cli import main  # noqa: PLC0415
 
-        package = cls.__module__.rsplit(".", 1)[0]
-        return importlib.import_module(f"{package}.train").main(argv)
+        return main(cls, argv)
 
     @classmethod
     def load_model(cls, model: Any = None) -> Any:

@@ -3,8 +3,8 @@
 import pytest
 import torch
 
-from sciml.io.checkpoint import load_checkpoint, save_checkpoint
 from sciml.errors import DataFileError
+from sciml.io.checkpoint import load_checkpoint, save_checkpoint
 from sciml.learn.losses import RelativeH1, RelativeL2
 from sciml.learn.trainer import Trainer
 
@@ -101,3 +101,24 @@ def test_relative_h1_sees_gradient_errors_that_l2_barely_sees():
     l2, h1 = RelativeL2()(wiggle, true), RelativeH1(ndim=1)(wiggle, true)
     assert h1 > 5 * l2
     assert float(RelativeH1(ndim=1)(true, true)) == 0.0
+
+
+def test_a_finished_checkpoint_of_other_settings_or_data_is_refused_not_reused(tmp_path):
+    from sciml.errors import InvalidOptionError
+
+    path = tmp_path / "c.pt"
+    trainer(model(), path).fit(problem(), problem())
+    other_lr = Trainer(model(), loss, epochs=8, batch_size=8, optimizer=("adam", {"lr": 0.1}),
+                       schedule=("onecycle", {"max_lr": 0.2}), checkpoint=path,
+                       progress=False)
+    with pytest.raises(InvalidOptionError, match=r"optimizer: checkpoint .*0\.2.*now .*0\.1"):
+        other_lr.fit(problem(), problem())
+    X, Y = problem()
+    with pytest.raises(InvalidOptionError, match="training data differ"):
+        trainer(model(), path).fit((X[:40], Y[:40]), problem())
+    longer = Trainer(model(), loss, epochs=9, batch_size=8, optimizer=("adam", {"lr": 0.2}),
+                     schedule=("onecycle", {"max_lr": 0.2}), checkpoint=path, progress=False)
+    with pytest.raises(InvalidOptionError, match="cannot be extended"):
+        longer.fit(problem(), problem())
+    fresh = trainer(model(), path, resume=False).fit((X[:40], Y[:40]), problem())
+    assert fresh.resumed_from_epoch is None and len(fresh.history) == 8

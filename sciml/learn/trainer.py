@@ -17,6 +17,8 @@ Options follow pyamg's ``(name, {kwargs})`` convention::
 from __future__ import annotations
 
 import copy
+import hashlib
+import json
 import os
 import random
 import time
@@ -114,9 +116,17 @@ class Trainer:
     checkpoint
         Path of the checkpoint written atomically after every epoch, or None.
     resume
-        Continue from ``checkpoint`` when it exists (same settings expected).
+        Continue from ``checkpoint`` when it exists. Resuming needs the checkpoint's recorded
+        run to match this one: the settings (``epochs``, ``batch_size``, ``optimizer``,
+        ``schedule``, ``seed``, ``grad_clip`` and the caller's ``settings``) and the data
+        fingerprint (SHA-256 of the training and validation tensors' bytes); otherwise
+        :class:`~sciml.errors.InvalidOptionError` names what differs. ``False`` ignores
+        (and overwrites) an existing checkpoint.
     extra_state
         Plain data saved in every checkpoint (configs, normalisers, provenance).
+    settings
+        Plain data describing the run beyond the loop's own settings (network config,
+        loss, ...), compared on resume.
     seed
         Seeds the initialisation-independent randomness: batch order and torch's RNG.
     progress
@@ -130,7 +140,7 @@ class Trainer:
                  metric: LossFn | None = None, checkpoint: str | os.PathLike[str] | None = None,
                  resume: bool = True, extra_state: dict[str, Any] | None = None, seed: int = 0,
                  progress: bool = True, grad_clip: float | None = None,
-                 device: Any = None) -> None:
+                 device: Any = None, settings: dict[str, Any] | None = None) -> None:
         if epochs < 1:
             raise InvalidOptionError(f"epochs must be >= 1, got {epochs}")
         if batch_size < 1:
@@ -151,6 +161,11 @@ class Trainer:
         self.device = device
         self.report = TrainReport()
         self._best_state: dict[str, Any] | None = None
+        self.settings = {"epochs": epochs, "batch_size": batch_size,
+                         "optimizer": list(optimizer),
+                         "schedule": None if schedule is None else list(schedule),
+                         "seed": seed, "grad_clip": grad_clip, **(settings or {})}
+        self._run: dict[str, str] = {}
 
     # -- data ---------------------------------------------------------------------------
     def _loader(self, data: Any, shuffle: bool, epoch: int) -> Any:
@@ -185,13 +200,46 @@ class Trainer:
             "best_model": self._best_state,
             "report": self.report.to_dict(),
             "extra": self.extra_state,
+            "run": self._run,
         }
+
+    def _record_run(self, train_data: Any, val_data: Any) -> None:
+        """Plain-text form of the settings and the data fingerprint, kept in checkpoints."""
+        digest = hashlib.sha256()
+        for part in (train_data, val_data):
+            for tensor in _tensors(part):
+                digest.update(str(tuple(tensor.shape)).encode())
+                digest.update(tensor.detach().cpu().contiguous().numpy().tobytes())
+        self._run = {key: json.dumps(value, sort_keys=True, default=str)
+                     for key, value in self.settings.items()}
+        self._run["data"] = digest.hexdigest()
+
+    def _check_run(self, recorded: dict[str, str]) -> None:
+        differing = [key for key in sorted(set(recorded) | set(self._run))
+                     if recorded.get(key) != self._run.get(key)]
+        if not differing:
+            return
+        described = "; ".join(
+            "the training data differ (another file, split, sample count or content)"
+            if key == "data" else
+            f"{key}: checkpoint {recorded.get(key, 'unset')}, now {self._run.get(key, 'unset')}"
+            for key in differing)
+        hint = (" (a finished run cannot be extended: train again from the start)"
+                if "epochs" in differing else "")
+        raise InvalidOptionError(
+            f"checkpoint {self.checkpoint} was written by another training run ({described})"
+            f"{hint}; pass resume=False (--no-resume) to start afresh and overwrite it, or "
+            "use another checkpoint path")
 
     def _try_resume(self) -> int:
         """Load the checkpoint if resuming; return the first epoch still to run."""
         if not (self.resume and self.checkpoint is not None and self.checkpoint.exists()):
             return 0
         state = load_checkpoint(self.checkpoint)
+        if state.get("kind") == "model":
+            raise InvalidOptionError(f"checkpoint {self.checkpoint} is a saved model, not a "
+                                     "training checkpoint; give another checkpoint path")
+        self._check_run(state.get("run", {}))
         self.model.load_state_dict(state["model"])
         self.optimizer.load_state_dict(state["optimizer"])
         if self.schedule is not None and state["schedule"] is not None:
@@ -224,6 +272,7 @@ class Trainer:
         from tqdm.auto import tqdm  # noqa: PLC0415
 
         seed_everything(self.seed)
+        self._record_run(train_data, val_data)
         start_epoch = self._try_resume()
         start = time.perf_counter() - self.report.seconds
         bar = tqdm(range(start_epoch, self.epochs), initial=start_epoch, total=self.epochs,
@@ -266,6 +315,19 @@ class Trainer:
         if self._best_state is not None:
             self.model.load_state_dict(self._best_state)
         return self.report
+
+
+def _tensors(data: Any) -> list[Any]:
+    """The tensors of a training-data argument (a tensor, a tuple of them, a dataset)."""
+    import torch  # noqa: PLC0415
+
+    if data is None:
+        return []
+    if isinstance(data, torch.Tensor):
+        return [data]
+    if isinstance(data, (tuple, list)):
+        return [t for t in data if isinstance(t, torch.Tensor)]
+    return [t for t in getattr(data, "tensors", ()) if isinstance(t, torch.Tensor)]
 
 
 def split_indices(n: int, fractions: Sequence[float], seed: int = 0) -> list[np.ndarray]:

@@ -1,17 +1,12 @@
 """Training data, loss and command line of deep_cd, on the shared :class:`~sciml.learn.trainer.Trainer`.
 
-``python -m sciml.solvers.deep_cd.train --shape 32 32 32 --epochs 20 --out model.pt`` (or
-``sciml train deep_cd ...``) trains the default multigrid network on smoothed noise;
+``sciml train deep_cd --shape 32 32 32 --epochs 20 --out model.pt`` (the shared training
+command line, :mod:`sciml.learn.train_cli`) trains the default multigrid network on smoothed noise;
 ``--data FILE`` trains on the paper's Ritz-vector samples written by :mod:`sciml.data_gen.deep_cd`.
 """
 
 from __future__ import annotations
 
-import argparse
-import json
-import shlex
-import sys
-import time
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -21,9 +16,15 @@ import torch
 
 from sciml.backend import to_numpy
 from sciml.errors import DataFileError, InvalidOptionError
-from sciml.learn.trained_model import TrainedModel
 from sciml.kernels.stencil import StencilOperator
+from sciml.learn.trained_model import TrainedModel
 from sciml.learn.trainer import Trainer, split_indices
+from sciml.learn.vocabulary import (
+    finish_checkpoint,
+    parse_training_options,
+    plain_record,
+    training_command,
+)
 
 from .model import GridStencil, build_network
 
@@ -103,51 +104,67 @@ def load_training_vectors(path: str | Path) -> tuple[np.ndarray, dict[str, Any]]
                         "generator": info.spec.generator}
 
 
-def train(data: Any = None, *, shape: Sequence[int] = (32, 32, 32),
-          network: tuple[str, dict[str, Any]] = ("multigrid", {"channels": 4}),
-          samples: int = 256, epochs: int = 20, batch_size: int = 8, lr: float = 1e-3,
-          seed: int = 0, checkpoint: str | Path | None = None, progress: bool = True,
-          command: str | None = None,
-          operators: Sequence[StencilOperator] | None = None) -> TrainedModel:
+#: deep_cd's network kinds and their options (the first is the default)
+NETWORK_KINDS: dict[str, dict[str, Any]] = {
+    "multigrid": {"channels": 4, "omega": 2.0 / 3.0},
+    "reference": {"channels": 16, "fine_pairs": 1, "coarse_pairs": 3, "up_pairs": 2},
+}
+#: deep_cd's own training options: the grid of generated data, the training operators (a
+#: list of StencilOperator or of names from BOUNDARY_MIXES) and the cube sizes on which to
+#: count iterations to 1e-6 right after training (into ``metrics``)
+TRAIN_EXTRAS: dict[str, Any] = {"shape": (32, 32, 32), "operators": None, "measure": ()}
+#: the shared options' defaults of deep_cd: Adam 1e-3 with a cosine schedule, 256 samples
+TRAIN_DEFAULTS: dict[str, Any] = {"samples": 256, "optimizer": ("adam", {"lr": 1e-3}),
+                                  "schedule": ("cosine", {})}
+
+
+def train(data: Any = None, **options: Any) -> TrainedModel:
     """Train a deep_cd network with the DCDM loss, on the Dirichlet box by default.
 
     Parameters
     ----------
     data
         None: ``samples`` smoothed-noise vectors on ``shape`` (:func:`smoothed_noise`); or the
-        path of an HDF5 file of training vectors (:mod:`sciml.data_gen.deep_cd`, the paper's data).
-    shape
-        Training grid (2 or 3 axes), ignored when ``data`` is a file (its grid is used).
-    network
-        ``(kind, options)``: ``("multigrid", {"channels": 4})`` or ``("reference", {})``.
-    samples, epochs, batch_size, lr, seed
-        Data size, passes, Adam step size (cosine schedule), seed of data and weights.
-    checkpoint
-        Checkpoint path, written each epoch; an existing one is resumed.
-    command
-        The command line recorded in the provenance.
-    operators
-        Train on these operators (one grid) instead of the constant-coefficient Dirichlet box:
-        e.g. a target problem's, with its coefficient, obstacle and sides, or a mix of
-        boundary kinds (:func:`training_operators`). Sample ``i`` belongs to operator
-        ``i mod len(operators)``; samples are zeroed on solid cells and made mean-free for a
-        singular operator.
+        path of an HDF5 file of training vectors (:mod:`sciml.data_gen.deep_cd`, the paper's
+        data; ``samples`` then takes the first ones).
+    **options
+        The shared vocabulary (:mod:`sciml.learn.vocabulary`, defaults
+        :data:`TRAIN_DEFAULTS`), ``network=(kind, {...})`` with the kinds and options of
+        :data:`NETWORK_KINDS` (flat ``channels=`` too), and deep_cd's own
+        :data:`TRAIN_EXTRAS`: ``shape`` (training grid, 2 or 3 axes, ignored for a file),
+        ``operators`` (train on these operators of one grid instead of the Dirichlet box,
+        e.g. a target problem's or a mix of boundary kinds, :func:`training_operators`;
+        sample ``i`` belongs to operator ``i mod len(operators)``; samples are zeroed on
+        solid cells and made mean-free for a singular operator) and ``measure`` (cube sizes
+        on which iterations to 1e-6 are counted after training).
 
     Returns
     -------
     TrainedModel
         The best-validation-epoch network with config, provenance and metrics.
     """
+    opts = parse_training_options("deep_cd", options, defaults=TRAIN_DEFAULTS,
+                                  extras=TRAIN_EXTRAS, networks=NETWORK_KINDS)
+    shape = _grid_shape(opts.extra["shape"])
+    measure = opts.extra["measure"]
+    if not all(isinstance(n, int) and not isinstance(n, bool) and n >= 2 for n in measure):
+        raise InvalidOptionError(f"measure must be cube sizes >= 2, got {measure!r}")
+    operators = opts.extra["operators"]
+    if isinstance(operators, str):
+        operators = [operators]
+    if operators and all(isinstance(op, str) for op in operators):
+        operators = training_operators(operators, shape)
     if operators:
         shape = operators[0].grid_shape
+    samples = opts.samples
     if data is None:
-        shape = tuple(int(n) for n in shape)
-        vectors = smoothed_noise(shape, samples, seed=seed)
+        vectors = smoothed_noise(shape, samples, seed=opts.seed)
         data_info: dict[str, Any] = {"kind": "smoothed_noise", "shape": list(shape),
                                      "samples": samples, "powers": list(NOISE_POWERS),
-                                     "seed": seed}
+                                     "seed": opts.seed}
     elif isinstance(data, (str, Path)):
         vectors, attrs = load_training_vectors(data)
+        vectors = vectors[:samples] if "samples" in options else vectors
         shape = tuple(vectors.shape[2:])
         data_info = {"kind": "ritz_vectors", "file": str(data), "shape": list(shape),
                      "samples": len(vectors),
@@ -155,10 +172,10 @@ def train(data: Any = None, *, shape: Sequence[int] = (32, 32, 32),
     else:
         raise InvalidOptionError("deep_cd trains on data=None (smoothed noise) or the path of "
                                  f"an HDF5 file of training vectors; got {type(data).__name__}")
-    kind, options = network
-    config = {"kind": kind, "ndim": len(shape), **options}
+    kind, net_options = opts.network
+    config = {"kind": kind, "ndim": len(shape), **net_options}
     if kind == "multigrid":
-        config.setdefault("seed", seed)
+        config["seed"] = opts.seed
     operators = list(operators or [None])
     index = np.arange(len(vectors)) % len(operators)
     for i, op in enumerate(operators):
@@ -170,24 +187,46 @@ def train(data: Any = None, *, shape: Sequence[int] = (32, 32, 32),
         vectors[index == i] = _restricted(vectors[index == i], op)
     if operators != [None]:
         data_info["operators"] = [repr(op) for op in operators]
-    torch.manual_seed(seed)
-    net = build_network(config)
-    loss = DCDMLoss([GridStencil.from_operator(op, shape) for op in operators])
-    train_idx, val_idx = split_indices(len(vectors), (0.9, 0.1), seed=seed)
+    device = opts.torch_device()
+    torch.manual_seed(opts.seed)
+    net = build_network(config).to(device)
+    loss = DCDMLoss([GridStencil.from_operator(op, shape, device=device) for op in operators])
+    n_val = max(int(round(opts.val_fraction * len(vectors))), 1 if opts.val_fraction else 0)
+    train_idx, val_idx = split_indices(len(vectors), (1 - n_val / len(vectors),
+                                                      n_val / len(vectors)), seed=opts.seed)
     tensor, ids = torch.from_numpy(vectors), torch.from_numpy(index)
-    trainer = Trainer(net, loss, epochs=epochs, batch_size=batch_size,
-                      optimizer=("adam", {"lr": lr}), schedule=("cosine", {}),
-                      checkpoint=checkpoint, extra_state={"config": config, "data": data_info},
-                      seed=seed, progress=progress)
-    report = trainer.fit((tensor[train_idx], ids[train_idx]), (tensor[val_idx], ids[val_idx]))
-    net.eval()
-    provenance = {"command": command or "", "seed": seed, "data": data_info,
-                  "optimizer": {"name": "adam", "lr": lr, "schedule": "cosine",
-                                "batch_size": batch_size, "epochs": epochs},
+    val = (tensor[val_idx], ids[val_idx]) if n_val else None
+    trainer = Trainer(net, loss, epochs=opts.epochs, batch_size=opts.batch_size,
+                      optimizer=opts.optimizer, schedule=opts.schedule,
+                      checkpoint=opts.checkpoint, resume=opts.resume,
+                      extra_state={"config": config, "data": data_info},
+                      settings={"config": config, "data": data_info,
+                                "val_fraction": opts.val_fraction},
+                      seed=opts.seed, progress=opts.progress, device=device)
+    report = trainer.fit((tensor[train_idx], ids[train_idx]), val)
+    finish_checkpoint(opts)
+    net = net.cpu().eval()
+    provenance = {"command": training_command("deep_cd", data, options), "seed": opts.seed,
+                  "data": data_info, "options": plain_record(opts),
+                  "optimizer": {"name": opts.optimizer[0], "lr": opts.lr,
+                                "schedule": None if opts.schedule is None else opts.schedule[0],
+                                "batch_size": opts.batch_size, "epochs": opts.epochs},
                   "train_seconds": report.seconds, "torch": str(torch.__version__)}
     metrics = {"val_dcdm_loss": report.best_metric, "best_epoch": report.best_epoch,
                "history": [{k: float(v) for k, v in h.items()} for h in report.history]}
-    return TrainedModel("deep_cd", net, config, provenance=provenance, metrics=metrics)
+    model = TrainedModel("deep_cd", net, config, provenance=provenance, metrics=metrics)
+    if measure:
+        model.metrics.update(measure_iterations(model, measure))
+    model.metrics["parameters"] = model.num_parameters()
+    return model
+
+
+def _grid_shape(shape: Any) -> tuple[int, ...]:
+    if (not isinstance(shape, (tuple, list)) or len(shape) not in (2, 3)
+            or not all(isinstance(n, int) and not isinstance(n, bool) and n >= 1
+                       for n in shape)):
+        raise InvalidOptionError(f"shape must be 2 or 3 positive integers, got {shape!r}")
+    return tuple(shape)
 
 
 BOUNDARY_MIXES = ("dirichlet", "neumann", "one-dirichlet-face", "obstacle")
@@ -240,56 +279,3 @@ def measure_iterations(model: TrainedModel, sizes: Sequence[int], rtol: float = 
         out[f"iterations_{n}"] = sciml.solve(prob, method="deep_cd", model=model,
                                              rtol=rtol).iterations
     return out
-
-
-def main(argv: list[str] | None = None) -> int:
-    """Command line: train, save the model (``--out``) and a JSON report beside it."""
-    argv = sys.argv[1:] if argv is None else list(argv)
-    parser = argparse.ArgumentParser(
-        prog="sciml train deep_cd",
-        description="Train a deep_cd network with the DCDM loss; save it (--out) with a JSON "
-                    "report beside it. Resumes from its checkpoint after a kill.")
-    parser.add_argument("--shape", type=int, nargs="+", default=[32, 32, 32])
-    parser.add_argument("--network", choices=("multigrid", "reference"), default="multigrid")
-    parser.add_argument("--channels", type=int, default=None,
-                        help="channels of the network (multigrid: 4, reference: 16)")
-    parser.add_argument("--data", default=None, help="HDF5 training vectors (sciml.data_gen.deep_cd)")
-    parser.add_argument("--samples", type=int, default=256)
-    parser.add_argument("--epochs", type=int, default=20)
-    parser.add_argument("--batch-size", type=int, default=8)
-    parser.add_argument("--lr", type=float, default=1e-3)
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--operators", nargs="+", choices=BOUNDARY_MIXES, default=["dirichlet"],
-                        help="training operators on --shape, samples split evenly")
-    parser.add_argument("--threads", type=int, default=2, help="torch CPU threads")
-    parser.add_argument("--checkpoint", default=None, help="default: OUT + '.ckpt'")
-    parser.add_argument("--measure", type=int, nargs="*", default=[32],
-                        help="cube sizes on which to count iterations to 1e-6 after training")
-    parser.add_argument("--out", required=True, help="where to write the model (.pt)")
-    parser.add_argument("--no-progress", action="store_true")
-    args = parser.parse_args(argv)
-    torch.set_num_threads(args.threads)
-    channels = args.channels or (4 if args.network == "multigrid" else 16)
-    options = {"channels": channels}
-    out = Path(args.out)
-    start = time.perf_counter()
-    model = train(args.data, shape=args.shape, network=(args.network, options),
-                  samples=args.samples, epochs=args.epochs, batch_size=args.batch_size,
-                  lr=args.lr, seed=args.seed,
-                  checkpoint=args.checkpoint or out.with_suffix(out.suffix + ".ckpt"),
-                  progress=not args.no_progress,
-                  operators=training_operators(args.operators, args.shape),
-                  command="sciml train deep_cd " + shlex.join(argv))
-    model.metrics.update(measure_iterations(model, args.measure))
-    model.metrics["parameters"] = model.num_parameters()
-    model.save(out)
-    summary = {"config": model.config, "provenance": model.provenance,
-               "metrics": {k: v for k, v in model.metrics.items() if k != "history"},
-               "wall_seconds": time.perf_counter() - start}
-    out.with_suffix(".json").write_text(json.dumps(summary, indent=2) + "\n")
-    print(json.dumps(summary["metrics"], indent=2))
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

@@ -1,15 +1,12 @@
-"""Training entry point of ``fno``: ``sciml train fno --data train.h5 --out fno.pt``.
+"""Training options of ``fno``: ``sciml train fno --data train.h5 --out fno.pt``.
 
 Data, loss (relative H1 by default) and optimiser settings are those every neural operator
-shares (:class:`sciml.solvers.neural_operator.solver.OperatorSolver`); the loop is the shared
-:class:`sciml.learn.trainer.Trainer`.
+shares (:mod:`sciml.solvers.neural_operator.training`); the command line is the shared one
+(:mod:`sciml.learn.train_cli`), the loop the shared :class:`sciml.learn.trainer.Trainer`.
 """
 
 from __future__ import annotations
 
-from sciml.solvers.neural_operator.cli import train_main
+from sciml.solvers.neural_operator.training import TRAIN_EXTRAS
 
-
-def main(argv: list[str]) -> int:
-    """Run ``sciml train fno ARGS`` (``argv`` is ARGS); returns the exit status."""
-    return train_main("fno", argv)
+__all__ = ["TRAIN_EXTRAS"]

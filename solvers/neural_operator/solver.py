@@ -29,16 +29,6 @@ class OperatorSolver(LearnedSolver):
     with the model.
     """
 
-    #: training options and defaults shared by every operator (the MgNO paper's recipe, with
-    #: a larger learning rate for short CPU runs)
-    train_defaults: ClassVar[dict[str, Any]] = {
-        "epochs": 20, "seed": 0, "batch_size": 8, "lr": 1e-3, "weight_decay": 1e-4,
-        "schedule": "onecycle", "loss": "h1", "val_fraction": 0.1, "max_samples": None,
-        "problem": None, "split": "train", "input_key": None, "output_key": None,
-        "checkpoint": None,
-        "resume": True, "progress": True, "device": None,
-    }
-
     #: the options of a prediction (``sciml.solve(problem, method=..., **options)``)
     options: ClassVar[dict[str, Option]] = {
         "model": Option(None), "device": Option(None),

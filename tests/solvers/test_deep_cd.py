@@ -212,7 +212,7 @@ def test_train_saves_weights_that_load_safely_and_solve_the_same(tmp_path):
     a = sciml.solve(prob, method="deep_cd", model=model, rtol=1e-8)
     b = sciml.solve(prob, method="deep_cd", model=str(path), rtol=1e-8)
     assert a.iterations == b.iterations and np.array_equal(a.x, b.x)
-    assert (tmp_path / "ckpt.pt").exists()
+    assert not (tmp_path / "ckpt.pt").exists()     # removed after success (issue 15)
 
 
 def test_default_weights_solve_poisson():

@@ -7,13 +7,13 @@ import pytest
 import torch
 
 import sciml
+from sciml.cli import main as cli_main
 from sciml.registry import get_solver_class
 from sciml.errors import InvalidOptionError, ModelMismatchError
 from sciml.io.datasets import DatasetSpec, write_dataset
 from sciml.learn.trained_model import TrainedModel
 from sciml.problems.darcy import assemble_darcy
 from sciml.solvers.mgno.model import MgNO, minimum_grid
-from sciml.solvers.mgno.train import main as train_main
 
 from operator_data import darcy_pairs, periodic_pairs
 
@@ -159,9 +159,9 @@ def test_training_command_line_reads_hdf5_and_saves(tmp_path) -> None:
                                                                   "test": (4, 6)})
     write_dataset(data, spec, {"a": a, "u": u})
     out = tmp_path / "model.pt"
-    code = train_main(["--data", str(data), "--epochs", "1", "--out", str(out), "--test",
-                       str(data), "--set", "channels=2", "--set", "layers=1",
-                       "--set", "levels=2"])
+    code = cli_main(["train", "mgno", "--data", str(data), "--epochs", "1", "--out",
+                           str(out), "--test", str(data), "--set", "channels=2",
+                           "--set", "layers=1", "--set", "levels=2", "--no-progress"])
     assert code == 0
     model = sciml.load_model(out)
     assert model.config["network"]["channels"] == 2 and "rel_l2" in model.metrics
