@@ -23,7 +23,7 @@ import sys
 from pathlib import Path
 from typing import Any, Callable
 
-from sciml.errors import SciMLError
+from sciml.io.atomic import check_output_path
 
 from . import burgers, convection, darcy, poisson
 
@@ -55,6 +55,7 @@ def _common(parser: argparse.ArgumentParser, samples: int | None) -> None:
     group.add_argument("--overwrite", action="store_true",
                        help="replace an existing file and discard an interrupted run")
     group.add_argument("--quiet", action="store_true", help="no progress bar")
+    group.add_argument("--debug", action="store_true", help="show the traceback of an error")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -136,21 +137,34 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     """Run the ``datagen`` command; returns the exit status (0 on success).
 
-    Errors a user can fix (bad values, an existing output, an interrupted run with other
-    settings, a damaged file) are printed as one line, not a traceback.
+    Errors a user can fix (bad values, an existing or unwritable output, an interrupted run
+    with other settings, another run on the same output, a damaged file, too little memory)
+    are printed as one line with exit code 2, not a traceback; ``--debug`` shows it.
     """
+    return run_command(sys.argv[1:] if argv is None else argv)
+
+
+def run_command(argv: list[str]) -> int:
+    """:func:`main` on an explicit argument list (what ``sciml datagen`` calls)."""
+    from sciml.cli import report_user_errors, split_debug  # noqa: PLC0415
+
+    argv, debug = split_debug(argv)
+    generator = next((a for a in argv if not a.startswith("-")), "")
+    return report_user_errors(lambda: _generate(argv), f"sciml datagen {generator}".rstrip(),
+                              debug)
+
+
+def _generate(argv: list[str]) -> int:
     args = build_parser().parse_args(argv)
     func: Callable[..., Path] = args.func
     options: dict[str, Any] = {k: getattr(args, k) for k in (*args.keys, *_RUN_OPTIONS)}
+    check_output_path(args.out)
     try:
         path = func(args.out, args.samples, progress=not args.quiet, **options)
     except KeyboardInterrupt:
         print(f"interrupted; finished chunks are kept in {args.out}.partial/ - run the same "
               "command again to resume", file=sys.stderr)
         return 130
-    except (SciMLError, ValueError, FileExistsError) as exc:
-        print(f"sciml datagen {args.generator}: error: {exc}", file=sys.stderr)
-        return 2
     from sciml.io.datasets import read_info  # noqa: PLC0415
 
     spec = read_info(path).spec

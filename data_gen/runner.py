@@ -152,7 +152,15 @@ def run(out: str | os.PathLike, recipe: Recipe, samples: int, *, seed: int = 0,
     FileExistsError
         ``out`` exists and ``overwrite`` is false.
     sciml.errors.DataFileError
-        An interrupted run with other settings is in ``<out>.partial/``.
+        An interrupted run with other settings is in ``<out>.partial/``, or another live run
+        writes ``out`` (it holds ``<out>.lock``; see :class:`sciml.io.datasets.RunLock`).
+    sciml.errors.UsageError
+        ``samples``, ``workers``, ``chunk_size`` or ``test_samples`` out of range.
+
+    Notes
+    -----
+    A run that fails before its first chunk is saved (e.g. a sample function raising in the
+    workers) removes its ``.partial/`` folder, so the corrected command starts cleanly.
     """
     samples = int(samples)
     if samples < 1:

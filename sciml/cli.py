@@ -10,12 +10,20 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
+import os
 import runpy
 import sys
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
-from .errors import SciMLError, UsageError
+from .errors import InvalidOptionError, SciMLError, UsageError
+
+#: exceptions that are a user's mistake (a bad value, a missing or unwritable file, too little
+#: memory), printed as one line with exit code 2; anything else is a bug and keeps its
+#: traceback. ``--debug`` shows the traceback of a user error too.
+USER_ERRORS = (SciMLError, ValueError, OSError, MemoryError)
+USER_ERROR_EXIT = 2
 
 
 def _parse_value(text: str) -> Any:
@@ -31,7 +39,7 @@ def _options(pairs: Sequence[str]) -> dict[str, Any]:
     for pair in pairs:
         key, sep, value = pair.partition("=")
         if not sep or not key:
-            raise SystemExit(f"sciml: --option expects KEY=VALUE, got {pair!r}")
+            raise UsageError(f"--option expects KEY=VALUE, got {pair!r}")
         options[key] = _parse_value(value)
     return options
 
@@ -46,10 +54,28 @@ def _cmd_methods(args: argparse.Namespace) -> int:
     return 0
 
 
+def _check_solve_arguments(args: argparse.Namespace) -> None:
+    """Refuse what ``sciml solve poisson`` cannot do before building the problem."""
+    from .linear_solver import LinearSolver  # noqa: PLC0415
+    from .registry import get_solver_class  # noqa: PLC0415
+
+    if not issubclass(get_solver_class(args.method), LinearSolver):
+        raise UsageError(f"{args.method} learns an operator: it solves DarcyFlow/Burgers "
+                         f"problems from the Python API (sciml.solve(DarcyFlow(a), "
+                         f"method={args.method!r}, model=...)), not `sciml solve poisson`")
+    if not (math.isfinite(args.rtol) and args.rtol >= 0
+            and math.isfinite(args.atol) and args.atol >= 0):
+        raise InvalidOptionError(f"--rtol and --atol must be finite and >= 0, got "
+                                 f"{args.rtol} and {args.atol}")
+    if args.maxiter is not None and args.maxiter < 0:
+        raise InvalidOptionError(f"--maxiter must be >= 0, got {args.maxiter}")
+
+
 def _cmd_solve(args: argparse.Namespace) -> int:
     from .api import solve  # noqa: PLC0415
     from .problems import Poisson  # noqa: PLC0415
 
+    _check_solve_arguments(args)
     problem = Poisson(shape=args.shape, rhs=args.rhs, seed=args.seed)
     options = {"rtol": args.rtol, "atol": args.atol, **_options(args.option)}
     if args.maxiter is not None:
@@ -73,9 +99,9 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 
 
 def _cmd_datagen(argv: list[str]) -> int:
-    from .data_gen.cli import main  # noqa: PLC0415 - the one arrow core -> generators
+    from .data_gen.cli import run_command  # noqa: PLC0415 - the one arrow core -> generators
 
-    return main(argv)
+    return run_command(argv)
 
 
 def _cmd_train(argv: list[str]) -> int:
@@ -88,7 +114,7 @@ def _cmd_train(argv: list[str]) -> int:
 
 def _cmd_bench(argv: list[str]) -> int:
     if not argv or argv[0].startswith("-"):
-        raise SystemExit("usage: sciml bench NAME [options]  (NAME: a script in benchmarks/, "
+        raise UsageError("usage: sciml bench NAME [options]  (NAME: a script in benchmarks/, "
                          "e.g. linear_solvers)")
     folder = benchmarks_folder()
     script = folder / f"{argv[0]}.py"
@@ -120,6 +146,8 @@ def build_parser() -> argparse.ArgumentParser:
         prog="sciml", description="Learned and classical PDE / sparse SPD solvers.",
         epilog="Also: 'sciml datagen KIND ...', 'sciml train METHOD ...', "
                "'sciml bench NAME ...' (each has its own --help).")
+    parser.add_argument("--debug", action="store_true",
+                        help="show the traceback of an error (also: SCIML_DEBUG=1)")
     sub = parser.add_subparsers(dest="command", required=True)
 
     sub.add_parser("methods", help="list every registered method").set_defaults(func=_cmd_methods)
@@ -153,17 +181,54 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the ``sciml`` console script."""
-    argv = list(sys.argv[1:] if argv is None else argv)
+def split_debug(argv: Sequence[str]) -> tuple[list[str], bool]:
+    """``argv`` without its ``--debug`` flags, and whether there was one (or SCIML_DEBUG=1)."""
+    rest = [a for a in argv if a != "--debug"]
+    return rest, len(rest) < len(argv) or os.environ.get("SCIML_DEBUG", "") not in ("", "0")
+
+
+def report_user_errors(command: Callable[[], int], prog: str, debug: bool) -> int:
+    """Run ``command``; a user error (:data:`USER_ERRORS`) is one line on stderr, ``prog:
+    error: ...``, and exit code 2, unless ``debug`` (then it propagates with its traceback).
+    Other exceptions are bugs and propagate."""
     try:
+        return command()
+    except USER_ERRORS as exc:
+        if debug:
+            raise
+        print(f"{prog}: error: {_one_line(exc)}", file=sys.stderr)
+        return USER_ERROR_EXIT
+
+
+def _one_line(exc: BaseException) -> str:
+    if isinstance(exc, MemoryError) and not isinstance(exc, SciMLError):
+        detail = f" ({exc})" if str(exc) else ""
+        return (f"out of memory{detail}: the problem does not fit in this machine's memory; "
+                "use a smaller size")
+    if isinstance(exc, OSError) and exc.filename is not None and exc.strerror:
+        return f"{exc.strerror}: {exc.filename}"
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    return text
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``sciml`` console script.
+
+    Every user error (:data:`USER_ERRORS`) ends in one ``sciml: error: ...`` line and exit
+    code 2; ``--debug`` anywhere on the command line shows its traceback instead.
+    """
+    argv, debug = split_debug(sys.argv[1:] if argv is None else argv)
+
+    def command() -> int:
         if argv and argv[0] in PASSTHROUGH:
-            return PASSTHROUGH[argv[0]](argv[1:])
+            # datagen reports its own errors, so it is told about --debug; train and bench
+            # parse their own flags, and their user errors reach report_user_errors below
+            forward = ["--debug"] if debug and argv[0] == "datagen" else []
+            return PASSTHROUGH[argv[0]]([*argv[1:], *forward])
         args = build_parser().parse_args(argv)
         return args.func(args)
-    except SciMLError as exc:
-        print(f"sciml: error: {exc}", file=sys.stderr)
-        return 2
+
+    return report_user_errors(command, "sciml", debug)
 
 
 if __name__ == "__main__":

@@ -273,7 +273,8 @@ class RunLock:
 
     The holder's pid, host, start time and settings are written into the file, so a run that
     finds the lock taken can say who holds it. The kernel drops the lock when the holder
-    exits, however it dies, so a killed run never blocks the next one.
+    exits, however it dies, so a killed run never blocks the next one (it leaves the file,
+    which the next holder takes over; a clean :meth:`release` removes it).
 
     Raises
     ------

@@ -357,13 +357,46 @@ NETWORKS: dict[str, type[nn.Module]] = {
     "multigrid": MultigridNet, "reference": ReferenceNet, "identity": IdentityNet}
 
 
+#: the most weights a deep_cd network config may describe (the shipped ones have < 200,000)
+MAX_PARAMETERS = 10**8
+
+
+def parameter_count(kind: str, options: dict[str, Any]) -> int:
+    """The number of weights the network ``kind`` with ``options`` would have, without
+    building it (so a crafted config is refused before any allocation)."""
+    d = int(options.get("ndim", 3))
+    if kind == "multigrid":
+        c = int(options.get("channels", 4))
+        return 2 * c + 2 * c * c * (3**d + 4**d)
+    if kind == "reference":
+        c = int(options.get("channels", 16))
+        convs = sum(2 * int(options.get(name, default)) for name, default in
+                    (("fine_pairs", 1), ("coarse_pairs", 3), ("up_pairs", 2))) + 2
+        return (c * 3**d + c) + convs * (c * c * 3**d + c) + (c + 1)
+    return 0
+
+
 def build_network(config: dict[str, Any]) -> nn.Module:
-    """Rebuild a network from its plain-data ``config`` (``{"kind": ..., **kwargs}``)."""
+    """Rebuild a network from its plain-data ``config`` (``{"kind": ..., **kwargs}``).
+
+    Raises
+    ------
+    InvalidOptionError
+        An unknown kind, bad options, or more than :data:`MAX_PARAMETERS` weights
+        (:func:`parameter_count`, checked before building).
+    """
     options = dict(config)
     kind = options.pop("kind", None)
     if kind not in NETWORKS:
         raise InvalidOptionError(
             f"unknown deep_cd network kind {kind!r}; expected one of {sorted(NETWORKS)}")
+    try:
+        count = parameter_count(kind, options)
+    except (TypeError, ValueError) as exc:
+        raise InvalidOptionError(f"bad options for the {kind!r} network: {exc}") from exc
+    if count > MAX_PARAMETERS:
+        raise InvalidOptionError(f"the {kind!r} network with {options} would have {count:,} "
+                                 f"weights, more than the limit {MAX_PARAMETERS:,}")
     try:
         return NETWORKS[kind](**options)
     except TypeError as exc:

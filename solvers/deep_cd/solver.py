@@ -204,7 +204,13 @@ def _eigenvalue_bound(A: Any) -> float | None:
 def deep_conjugate_directions(lp: LinearProblem, state: _Setup, *, rtol: float, atol: float,
                               maxiter: int | None, callback: Callable[[Any], None] | None,
                               k: int, safeguard: bool, max_fallbacks: int) -> IterationResult:
-    """The DCDM iteration of :class:`DeepCD` (Notes there), returning an IterationResult."""
+    """The DCDM iteration of :class:`DeepCD` (Notes there), returning an IterationResult.
+
+    Besides the shared stopping rule, the iteration stops when the true residual stagnates at
+    round-off (:func:`_stagnated`: within ``100 eps ||b|| sqrt(n)`` and not halved in 20
+    iterations), e.g. for ``rtol=0``; the reason then says "stagnated at round-off" and the
+    solve is not converged.
+    """
     import time  # noqa: PLC0415
 
     import torch  # noqa: PLC0415

@@ -84,3 +84,15 @@ def test_stagnation_rule_does_not_stop_a_solve_that_meets_its_tolerance():
     prob = Poisson((16, 16, 16), rhs="random", seed=0)
     sol = sciml.solve(prob, method="deep_cd", rtol=1e-13)
     assert sol.converged, sol.info["reason"]
+
+
+def test_network_sizes_are_counted_exactly_and_bounded_before_building():
+    from sciml.errors import InvalidOptionError
+    from sciml.solvers.deep_cd.model import build_network, parameter_count
+
+    for kind, options in [("multigrid", {"ndim": 3, "channels": 3}),
+                          ("reference", {"ndim": 3}), ("reference", {"ndim": 2, "channels": 5})]:
+        net = build_network({"kind": kind, **options})
+        assert parameter_count(kind, options) == sum(p.numel() for p in net.parameters())
+    with pytest.raises(InvalidOptionError, match="would have .* weights, more than the limit"):
+        build_network({"kind": "reference", "ndim": 3, "channels": 20000})
