@@ -158,7 +158,7 @@ def _generate(argv: list[str]) -> int:
     args = build_parser().parse_args(argv)
     func: Callable[..., Path] = args.func
     options: dict[str, Any] = {k: getattr(args, k) for k in (*args.keys, *_RUN_OPTIONS)}
-    check_output_path(args.out)
+    check_output_path(args.out, overwrite=True)  # an existing file: the runner decides
     try:
         path = func(args.out, args.samples, progress=not args.quiet, **options)
     except KeyboardInterrupt:

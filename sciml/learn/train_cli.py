@@ -27,7 +27,7 @@ from typing import Any
 
 from ..errors import DataFileError, SciMLError, UsageError
 from . import vocabulary
-from .trained_model import check_output_path
+from ..io.atomic import check_output_path
 
 
 def _json_value(text: str) -> Any:
