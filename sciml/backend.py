@@ -62,10 +62,28 @@ def to_numpy(x: Any) -> np.ndarray:
     return x.get() if xp is not np else np.asarray(x)
 
 
-def torch_device(device: str | None = None) -> "Any":
-    """Return a ``torch.device``: the one named, else CUDA when available, else CPU."""
+def torch_device(device: Any = None) -> "Any":
+    """Return a ``torch.device``: the one named, else CUDA when available, else CPU.
+
+    The one device default of every learned method (training and solving).
+
+    Raises
+    ------
+    InvalidOptionError
+        An unknown device name, or a CUDA device asked for where torch sees no GPU.
+    """
     import torch  # noqa: PLC0415 - torch is only needed by learned methods
 
-    if device is not None:
-        return torch.device(device)
-    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    from .errors import InvalidOptionError  # noqa: PLC0415
+
+    if device is None:
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        dev = torch.device(device)
+    except (RuntimeError, TypeError) as exc:
+        raise InvalidOptionError(f"device {device!r} is not a torch device name (expected "
+                                 "e.g. 'cpu', 'cuda', 'cuda:1')") from exc
+    if dev.type == "cuda" and not torch.cuda.is_available():
+        raise InvalidOptionError(f"device {device!r} asked for, but torch sees no CUDA GPU "
+                                 "here; use device='cpu' (or leave it unset)")
+    return dev

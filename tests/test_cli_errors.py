@@ -33,6 +33,9 @@ CASES = {
     "bad option value": (lambda t: ["solve", "poisson", "--shape", "4", "4", "4", "--method",
                                     "deep_cd", "--option", "k=abc"],
                          "option k='abc' is invalid; expected an integer >= 0"),
+    "cuda without a gpu": (lambda t: ["solve", "poisson", "--shape", "4", "4", "4", "--method",
+                                      "deep_cd", "--option", "device=cuda"],
+                           "torch sees no CUDA GPU"),
     "option without =": (lambda t: ["solve", "poisson", "--option", "foo"],
                          "--option expects KEY=VALUE, got 'foo'"),
     "shape 0": (lambda t: ["solve", "poisson", "--shape", "0"], "positive"),
@@ -67,6 +70,8 @@ CASES = {
 @pytest.mark.parametrize("case", sorted(CASES))
 def test_a_user_error_is_one_line_and_exit_code_2(case, tmp_path, capsys):
     argv, message = CASES[case]
+    if case == "cuda without a gpu" and pytest.importorskip("torch").cuda.is_available():
+        pytest.skip("this machine has a CUDA GPU")
     rc = cli.main(argv(tmp_path))
     err = capsys.readouterr().err
     assert rc == 2, err

@@ -83,8 +83,10 @@ class TrainingOptions:
         return float(self.optimizer[1].get("lr", 1e-3))
 
     def torch_device(self) -> Any:
-        """The resolved ``torch.device`` (see :func:`resolve_device`)."""
-        return resolve_device(self.device)
+        """The resolved ``torch.device`` (see :func:`sciml.backend.torch_device`)."""
+        from ..backend import torch_device  # noqa: PLC0415
+
+        return torch_device(self.device)
 
     def as_record(self) -> dict[str, Any]:
         """Plain data for provenance and checkpoint settings."""
@@ -94,29 +96,6 @@ class TrainingOptions:
 
 
 COMMON = tuple(f.name for f in fields(TrainingOptions) if f.name != "extra")
-
-
-def resolve_device(device: str | None) -> Any:
-    """``torch.device`` for ``device``; None: CUDA when available, else CPU.
-
-    Raises
-    ------
-    InvalidOptionError
-        An unknown device name, or a CUDA device asked for where torch sees no GPU.
-    """
-    import torch  # noqa: PLC0415
-
-    from ..backend import torch_device  # noqa: PLC0415
-
-    try:
-        dev = torch_device(device)
-    except (RuntimeError, TypeError) as exc:
-        raise InvalidOptionError(f"device {device!r} is not a torch device name "
-                                 "(expected e.g. 'cpu', 'cuda', 'cuda:1')") from exc
-    if dev.type == "cuda" and not torch.cuda.is_available():
-        raise InvalidOptionError(f"device {device!r} asked for, but torch sees no CUDA GPU "
-                                 "here; use device='cpu' (or leave it unset)")
-    return dev
 
 
 def _spec(name: str, value: Any, known: tuple[str, ...] | None) -> Spec | None:
