@@ -208,3 +208,19 @@ def test_vocabulary_is_shared_and_checked():
         sciml.train("deep_cd", batch_size=0)
     with pytest.raises(InvalidOptionError, match="network 'multigrid' of 'deep_cd' has no"):
         sciml.train("deep_cd", network=("multigrid", {"layers": 3}))
+
+
+def test_a_second_training_on_the_same_output_fails_at_once_naming_the_first(tmp_path, capsys):
+    from sciml.io.datasets import RunLock
+
+    out = tmp_path / "net.pt"
+    holder = RunLock(f"{out}.lock", {"method": "deep_cd", "command": "sciml train deep_cd"},
+                     what="training")
+    try:
+        rc = main(["train", "deep_cd", "--shape", "8", "8", "8", "--samples", "8",
+                   "--epochs", "1", "--out", str(out), "--no-progress"])
+    finally:
+        holder.release()
+    err = capsys.readouterr().err
+    assert rc == 2 and "another training is writing" in err and "sciml train deep_cd" in err
+    assert not out.exists()

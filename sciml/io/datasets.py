@@ -282,7 +282,8 @@ class RunLock:
         Another live process holds the lock.
     """
 
-    def __init__(self, path: PathLike, settings: Mapping[str, Any]) -> None:
+    def __init__(self, path: PathLike, settings: Mapping[str, Any],
+                 what: str = "datagen run") -> None:
         self.path = Path(path)
         while True:
             fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
@@ -290,7 +291,7 @@ class RunLock:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
                 os.close(fd)
-                raise DataFileError(f"another datagen run is writing {self.path.with_suffix('')}"
+                raise DataFileError(f"another {what} is writing {self.path.with_suffix('')}"
                                     f": {self._holder()}; wait for it to finish or stop it "
                                     "(it is resumable)") from None
             except BaseException:
@@ -311,11 +312,11 @@ class RunLock:
         try:
             holder = json.loads(self.path.read_text())
             settings = holder.get("settings", {})
-            shown = {k: settings[k] for k in ("generator", "seed", "samples", "chunk_size")
-                     if k in settings}
+            shown = {k: v for k, v in settings.items() if k != "parameters"}
+            parameters = (f" and parameters {settings['parameters']}"
+                          if "parameters" in settings else "")
             return (f"pid {holder['pid']} on host {holder['host']}, started "
-                    f"{holder['started']}, settings {shown} and parameters "
-                    f"{settings.get('parameters')}")
+                    f"{holder['started']}, settings {shown}{parameters}")
         except (OSError, ValueError, KeyError, AttributeError):
             return "a process whose details are unreadable"
 

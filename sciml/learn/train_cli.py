@@ -28,6 +28,7 @@ from typing import Any
 from ..errors import DataFileError, SciMLError, UsageError
 from . import vocabulary
 from ..io.atomic import check_output_path
+from ..io.datasets import RunLock
 
 
 def _json_value(text: str) -> Any:
@@ -146,12 +147,16 @@ def main(cls: Any, argv: list[str]) -> int:
         torch.set_num_threads(args.threads)
     options = {**_options(args, extras), "checkpoint": str(checkpoint)}
     start = time.perf_counter()
-    vocabulary._COMMAND_LINE.append(shlex.join(["sciml", "train", cls.name, *argv]))
+    command = shlex.join(["sciml", "train", cls.name, *argv])
+    # one training per output at a time: a second one fails at once, naming the first
+    lock = RunLock(f"{out}.lock", {"method": cls.name, "command": command}, what="training")
+    vocabulary._COMMAND_LINE.append(command)
     try:
         model = train(cls.name, data=args.data, **options)
+        model.save(out, overwrite=args.overwrite)   # before the evaluation: never lost
     finally:
         vocabulary._COMMAND_LINE.pop()
-    model.save(out, overwrite=args.overwrite)       # before the evaluation: never lost
+        lock.release()
     if args.test is not None:
         try:
             model.metrics.update(evaluate(model, data=args.test, device=args.device))
