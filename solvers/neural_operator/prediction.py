@@ -73,8 +73,11 @@ class PreparedOperator(Prepared):
         self.options = options
         self.setup_time = setup_time
 
-    def solve(self) -> Solution | list[Solution]:
+    def solve(self, *, residuals: bool = True) -> Solution | list[Solution]:
         """Predict every prepared problem's solution in one batched forward pass.
+
+        ``residuals=False`` skips the reference residual (a caller that holds the assembled
+        system computes it there, as the learned guess + Krylov methods do).
 
         Returns
         -------
@@ -91,10 +94,12 @@ class PreparedOperator(Prepared):
         u = predict_fields(self.solver_cls, self.trained, fields,
                            batch_size=self.options["batch_size"], device=self.options["device"])
         seconds = (time.perf_counter() - t0) / len(self.problems)
-        solutions = [self._solution(p, ui, seconds) for p, ui in zip(self.problems, u)]
+        solutions = [self._solution(p, ui, seconds, residuals)
+                     for p, ui in zip(self.problems, u)]
         return solutions[0] if self.single else solutions
 
-    def _solution(self, problem: PDEProblem, u: np.ndarray, seconds: float) -> Solution:
+    def _solution(self, problem: PDEProblem, u: np.ndarray, seconds: float,
+                  residuals_wanted: bool) -> Solution:
         finite = bool(np.all(np.isfinite(u)))
         info: dict[str, Any] = {"network_calls": 1, "prepared_setup_time": self.setup_time,
                                 "train_grid": self.trained.config["train_grid"]}
@@ -105,7 +110,7 @@ class PreparedOperator(Prepared):
             warnings.warn(f"{self.method}: {info['reason']}", RuntimeWarning, stacklevel=4)
         else:
             info["reason"] = NO_TOLERANCE
-            if problem.has_linear_form:
+            if problem.has_linear_form and residuals_wanted:
                 lp = problem.to_linear_problem()
                 rnorm = lp.residual_norm(problem.vector_from_solution(u))
                 bnorm = float(np.linalg.norm(lp.b))

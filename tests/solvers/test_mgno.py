@@ -238,3 +238,31 @@ def test_evaluate_accepts_a_saved_model_path(trained, darcy_data, tmp_path) -> N
     path = trained.save(tmp_path / "eval.pt")
     assert sciml.evaluate(str(path), data=darcy_data) == pytest.approx(
         sciml.evaluate(trained, data=darcy_data))
+
+
+def test_a_hybrid_with_comparison_assembles_once_and_builds_one_hierarchy(trained,
+                                                                          monkeypatch) -> None:
+    import pyamg
+
+    import sciml.problems.darcy as darcy
+    import sciml.solvers.classical.amg as amg_module
+
+    calls = {"assemble": 0, "hierarchy": 0}
+    assemble, build = darcy.assemble_darcy, pyamg.smoothed_aggregation_solver
+
+    def counted_assemble(*args, **kwargs):
+        calls["assemble"] += 1
+        return assemble(*args, **kwargs)
+
+    def counted_build(*args, **kwargs):
+        calls["hierarchy"] += 1
+        return build(*args, **kwargs)
+
+    monkeypatch.setattr(darcy, "assemble_darcy", counted_assemble)
+    monkeypatch.setitem(amg_module._BUILDERS, "sa", counted_build)
+    problem = sciml.problems.DarcyFlow(a=darcy_pairs(1, 17, seed=7)[0][0])
+    sol = sciml.solve(problem, method="mgno+amg", model=trained, rtol=1e-8, compare=True)
+    assert sol.converged and "iterations_zero_guess" in sol.info
+    assert calls == {"assemble": 1, "hierarchy": 1}
+    alone = sciml.solve(problem, method="mgno", model=trained).info["relative_residual"]
+    assert sol.info["guess_relative_residual"] == pytest.approx(alone, rel=1e-9)
