@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 import warnings
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -56,6 +57,7 @@ def predict_fields(cls: Any, model: TrainedModel, a: Any, *, batch_size: int = 3
     return out[0] if single else out
 
 
+@dataclass
 class PreparedOperator(Prepared):
     """A trained operator loaded once, with its problems checked: :meth:`solve` predicts.
 
@@ -63,15 +65,15 @@ class PreparedOperator(Prepared):
     one kind and grid (then one batched forward pass gives every prediction).
     """
 
-    def __init__(self, solver_cls: Any, trained: TrainedModel, problems: list[PDEProblem],
-                 single: bool, options: dict[str, Any], setup_time: float) -> None:
-        self.solver_cls = solver_cls
-        self.method = solver_cls.name
-        self.trained = trained
-        self.problems = problems
-        self.single = single
-        self.options = options
-        self.setup_time = setup_time
+    solver_cls: Any
+    trained: TrainedModel
+    problems: list[PDEProblem]
+    single: bool
+    options: dict[str, Any]
+    setup_time: float
+
+    def __post_init__(self) -> None:
+        self.method = self.solver_cls.name
 
     def solve(self, *, residuals: bool = True) -> Solution | list[Solution]:
         """Predict every prepared problem's solution in one batched forward pass.
