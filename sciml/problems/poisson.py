@@ -138,6 +138,9 @@ class Poisson(PDEProblem):
 
     def to_linear_problem(self, matrix_free: bool = False) -> LinearProblem:
         """The discrete system: CSR matrix by default, stencil operator if ``matrix_free``."""
+        if not matrix_free:
+            require_memory(poisson_bytes(self.shape, False, self.dtype),
+                           f"the CSR matrix of a Poisson problem on {self.shape}")
         op = self.operator()
         A = op if matrix_free else op.to_csr()
         return LinearProblem(A, self.b.reshape(-1), grid_shape=self.shape)

@@ -10,7 +10,8 @@ import scipy.sparse.linalg as spla
 
 from sciml.errors import InvalidOptionError, InvalidProblemError
 from sciml.problems.linear import LinearProblem
-from sciml.memory import direct_setup_bytes, out_of_memory_as_error, require_memory
+from sciml.memory import (direct_factor_bytes, direct_setup_bytes, out_of_memory_as_error,
+                          require_memory)
 from sciml.linear_solver import IterationResult, LinearSolver
 from sciml.solver_base import Option, one_of
 from sciml.kernels.stencil import StencilOperator
@@ -31,6 +32,14 @@ class Direct(LinearSolver):
     name = "direct"
     description = "Sparse direct solve (SuperLU via scipy.sparse.linalg.splu)"
     options = {"permc_spec": Option("COLAMD", one_of(*_ORDERINGS), f"one of {_ORDERINGS}")}
+
+    def prepare(self, problem: Any, **options: Any) -> Any:
+        """Refuse a grid problem whose LU factors cannot fit before assembling its matrix."""
+        shape = problem.grid_shape
+        if shape is not None and not isinstance(problem, LinearProblem):
+            n = int(np.prod(shape))
+            require_memory(direct_factor_bytes(n, len(shape)), f"direct on {n:,} unknowns")
+        return super().prepare(problem, **options)
 
     @out_of_memory_as_error("direct (SuperLU factorisation)")
     def setup(self, lp: LinearProblem, options: dict[str, Any]) -> Any:
