@@ -50,7 +50,7 @@ def solve(problem: Any, method: str = "cg", **options: Any) -> Any:
     ----------
     problem
         A :class:`~sciml.LinearProblem` or a PDE problem from :mod:`sciml.problems` (for a
-        learned operator also a list of them: one batched prediction, a list of Solutions).
+        learned operator also a list of them: batched predictions, a list of Solutions).
     method
         A name from :func:`sciml.methods`, e.g. ``"cg"``, ``"amg"``, ``"deep_cd"``.
     **options

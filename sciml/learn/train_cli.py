@@ -29,6 +29,7 @@ from ..errors import DataFileError, SciMLError, UsageError
 from . import vocabulary
 from ..io.atomic import check_output_path
 from ..io.datasets import RunLock
+from ..solver_base import LearnedSolver
 
 
 def _json_value(text: str) -> Any:
@@ -135,9 +136,7 @@ def main(cls: Any, argv: list[str]) -> int:
         raise UsageError(f"--data {args.data}: no such file")
     if args.test is not None and not Path(args.test).is_file():
         raise UsageError(f"--test {args.test}: no such file")
-    if args.test is not None and "evaluate" not in vars(cls) and not any(
-            "evaluate" in vars(base) for base in cls.__mro__[1:-1]
-            if base.__name__ != "LearnedSolver"):
+    if args.test is not None and cls.evaluate.__func__ is LearnedSolver.evaluate.__func__:
         raise UsageError(f"--test: {cls.name!r} has no evaluation on a data file")
     if args.threads is not None:
         if args.threads < 1:

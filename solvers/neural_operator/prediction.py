@@ -62,7 +62,7 @@ class PreparedOperator(Prepared):
     """A trained operator loaded once, with its problems checked: :meth:`solve` predicts.
 
     Made by :meth:`~.solver.OperatorSolver.prepare` for one problem or a list of problems of
-    one kind and grid (then one batched forward pass gives every prediction).
+    one kind and grid (then forward passes of ``batch_size`` problems give every prediction).
     """
 
     solver_cls: Any
@@ -76,7 +76,7 @@ class PreparedOperator(Prepared):
         self.method = self.solver_cls.name
 
     def solve(self, *, residuals: bool = True) -> Solution | list[Solution]:
-        """Predict every prepared problem's solution in one batched forward pass.
+        """Predict every prepared problem's solution in batched forward passes.
 
         ``residuals=False`` skips the reference residual (a caller that holds the assembled
         system computes it there, as the learned guess + Krylov methods do).

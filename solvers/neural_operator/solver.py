@@ -72,7 +72,7 @@ class OperatorSolver(LearnedSolver):
 
     def solve(self, problem: Any, **options: Any) -> Solution | list[Solution]:
         """Predict ``problem``'s solution (a list of Solutions for a list of problems, from
-        one batched forward pass); options: ``model``, ``device``, ``batch_size``.
+        batched forward passes of ``batch_size``); options: ``model``, ``device``, ``batch_size``.
 
         No tolerance applies to a prediction: ``converged`` is None (False for non-finite
         output); for a guaranteed tolerance use the learned guess + Krylov methods
