@@ -243,7 +243,13 @@ def test_lanczos_ritz_pairs_are_eigenpairs_and_skip_the_null_space(bc):
     values, vectors = ritz_vectors(op.matvec, 120, 120, seed=0)
     residual = np.array([np.linalg.norm(op @ v - lam * v) for lam, v in zip(values, vectors)])
     assert residual.max() < 1e-8 and values.min() > 1e-8
-    assert len(values) == (119 if bc == "neumann" else 120)
+    # every distinct non-zero eigenvalue is found (a repeated one may appear once or more:
+    # how often depends on rounding, so the count is not asserted)
+    dense = np.stack([op.matvec(e) for e in np.eye(120)])
+    exact = np.linalg.eigvalsh(dense)
+    distinct = np.unique(np.round(exact[exact > 1e-8], 8))
+    assert np.abs(distinct[:, None] - values[None, :]).min(axis=1).max() < 1e-7
+    assert len(values) <= (119 if bc == "neumann" else 120)
 
 
 def test_training_on_ritz_vector_file(tmp_path):
