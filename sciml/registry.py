@@ -36,6 +36,9 @@ BUILTIN_METHODS: dict[str, tuple[str, str]] = {
              "MgNO multigrid neural operator (He, Liu, Xu 2024) for Darcy and Burgers"),
     "fno": ("sciml.solvers.fno.solver:FNOSolver",
             "Fourier neural operator baseline (neuraloperator library; extra 'fno')"),
+    "dgno": ("sciml.solvers.dgno.solver:DGNOSolver",
+             "DGNO generative neural operator (Zang & Koutsourelakis 2025), forward/inverse "
+             "Darcy"),
     "mgno+cg": ("sciml.solvers.neural_operator.hybrid:MgNOCG",
                 "CG from the MgNO prediction (Darcy)"),
     "mgno+amg": ("sciml.solvers.neural_operator.hybrid:MgNOAMG",
