@@ -52,7 +52,7 @@ def data_file(problem: str, folder: Path, train: int, test: int) -> Path:
         fcntl.flock(lock, fcntl.LOCK_EX)
         if not path.exists():
             module, kwargs = PROBLEMS[problem]
-            generator = importlib.import_module(f"data_gen.{module}")
+            generator = importlib.import_module(f"sciml.data_gen.{module}")
             generator.generate(path, train + test, test_samples=test, seed=0, **kwargs)
     return path
 
