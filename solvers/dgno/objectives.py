@@ -62,6 +62,19 @@ def darcy_fd_residual(u: torch.Tensor, a: torch.Tensor, f: float) -> torch.Tenso
     return -divergence - f
 
 
+def random_symmetry(fields: tuple[torch.Tensor, ...]) -> tuple[torch.Tensor, ...]:
+    """The same random symmetry of the square (one of the 8 rotations and reflections) of
+    every ``(batch, s, s)`` field, drawn from torch's global generator.
+
+    Darcy's problem with a constant source and zero Dirichlet values is invariant under
+    them: the solution of the transformed ``a`` is the transformed ``u``.
+    """
+    turns = int(torch.randint(4, (1,)))
+    flip = bool(torch.randint(2, (1,)))
+    out = tuple(torch.rot90(x, turns, dims=(1, 2)) for x in fields)
+    return tuple(torch.flip(x, dims=(1,)) for x in out) if flip else out
+
+
 def coefficient_loss(network: DGNONetwork, beta: torch.Tensor, a: torch.Tensor,
                      config: dict[str, Any]) -> torch.Tensor:
     """Reconstruction loss of ``a`` at its grid vertices from ``beta``."""
@@ -87,12 +100,14 @@ Objective = Callable[[DGNONetwork, Any], torch.Tensor]
 
 
 def make_objective(config: dict[str, Any], settings: WeakFormSettings, *, w_pde: float,
-                   w_data: float, fixed_tests: DiskTestFunctions | None = None) -> Objective:
+                   w_data: float, augment: bool = False,
+                   fixed_tests: DiskTestFunctions | None = None) -> Objective:
     """``loss(network, batch)`` of ``config["objective"]`` for the shared Trainer.
 
-    A batch is ``(a,)`` or, for ``"supervised"``, ``(a, u)``. The weak objective draws new
-    test-function centres at each call (torch's global generator, which the Trainer seeds)
-    unless ``fixed_tests`` is given (a deterministic validation metric).
+    A batch is ``(a,)`` or, for ``"supervised"``, ``(a, u)``; with ``augment`` each batch is
+    first mapped by a random symmetry of the square (:func:`random_symmetry`). The weak
+    objective draws new test-function centres at each call (torch's global generator, which
+    the Trainer seeds) unless ``fixed_tests`` is given (a deterministic validation metric).
     """
     objective, f = config["objective"], float(config["params"]["f"])
     relative_l2 = RelativeL2()
@@ -112,5 +127,12 @@ def make_objective(config: dict[str, Any], settings: WeakFormSettings, *, w_pde:
     def supervised(network: DGNONetwork, batch: Any) -> torch.Tensor:
         return relative_l2(network(batch[0]), batch[1])
 
-    return {"weak": weak, "strong_fd": strong_fd, "supervised": supervised}[objective]
+    loss = {"weak": weak, "strong_fd": strong_fd, "supervised": supervised}[objective]
+    if not augment:
+        return loss
+
+    def augmented(network: DGNONetwork, batch: Any) -> torch.Tensor:
+        return loss(network, random_symmetry(tuple(batch)))
+
+    return augmented
 

@@ -37,7 +37,7 @@ TRAIN_DEFAULTS: dict[str, Any] = {
 #: DGNO's own training options and their defaults
 TRAIN_EXTRAS: dict[str, Any] = {
     "objective": "weak", "split": "train", "centres": 100, "radius": 0.02, "quadrature": 7,
-    "w_pde": 1.0, "w_data": 1.0, "f": None,
+    "w_pde": 1.0, "w_data": 1.0, "augment": True, "f": None,
 }
 OBJECTIVES = tuple(DECODERS)
 #: the validation metric's test functions are drawn once from this seed
@@ -108,7 +108,9 @@ def train_dgno(cls: Any, data: Any = None, **options: Any) -> TrainedModel:
         ``objective`` (``"weak"``: DGNO; ``"strong_fd"``: physics-informed DeepONet or
         MultiONet, with ``sum_layers=1`` for DeepONet; ``"supervised"``), ``split``,
         ``centres``, ``radius``, ``quadrature`` (n_c, R, m of the weak form), ``w_pde``,
-        ``w_data`` (loss weights), ``f`` (the forcing for arrays; a file records its own).
+        ``w_data`` (loss weights), ``augment`` (map each batch by a random rotation or
+        reflection of the square, under which the problem is invariant; default True),
+        ``f`` (the forcing for arrays; a file records its own).
 
     Returns
     -------
@@ -151,14 +153,15 @@ def train_dgno(cls: Any, data: Any = None, **options: Any) -> TrainedModel:
     train_idx, val_idx = split_indices(n, [1 - n_val / n, n_val / n], seed=opts.seed)
     fixed = settings.test_functions(torch.Generator().manual_seed(VALIDATION_SEED))
     weights = {"w_pde": extra["w_pde"], "w_data": extra["w_data"]}
-    trainer = Trainer(network, make_objective(config, settings, **weights),
+    trainer = Trainer(network, make_objective(config, settings, **weights,
+                                              augment=extra["augment"]),
                       metric=make_objective(config, settings, **weights, fixed_tests=fixed),
                       epochs=opts.epochs, batch_size=opts.batch_size,
                       optimizer=opts.optimizer, schedule=opts.schedule,
                       checkpoint=opts.checkpoint, resume=opts.resume, seed=opts.seed,
                       progress=opts.progress, device=device,
                       extra_state={"config": config},
-                      settings={"config": config, **weights})
+                      settings={"config": config, **weights, "augment": extra["augment"]})
     report = trainer.fit(tuple(t[train_idx] for t in tensors),
                          tuple(t[val_idx] for t in tensors) if n_val else None)
     finish_checkpoint(opts)
