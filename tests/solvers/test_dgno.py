@@ -320,3 +320,17 @@ def test_bad_training_options_are_refused(twophase):
         sciml.train("dgno", data=twophase, radius=0.7, **TINY)
     with pytest.raises(InvalidOptionError, match="activation"):
         sciml.train("dgno", data=twophase, activation="relu", **TINY)
+
+
+def test_train_command_line_saves_a_model_with_its_test_metrics(twophase, tmp_path):
+    from sciml.cli import main as cli_main
+
+    out = tmp_path / "dgno.pt"
+    code = cli_main(["train", "dgno", "--data", str(twophase), "--epochs", "1", "--out",
+                     str(out), "--test", str(twophase), "--centres", "10", "--set", "width=8",
+                     "--set", "depth=2", "--set", "sum_layers=1", "--set", "latent=4",
+                     "--no-progress"])
+    assert code == 0
+    model = sciml.load_model(out)
+    assert model.method == "dgno" and model.config["network"]["width"] == 8
+    assert {"rel_l2", "phase_accuracy"} <= set(model.metrics)
