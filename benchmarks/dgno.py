@@ -7,8 +7,9 @@ Parts (each merges its figures into ``<out>/dgno.json``; ``--report`` prints the
 * ``forward``: DGNO (unlabelled, ``objective="weak"``) for ``--epochs`` epochs, then the
   physics-informed DeepONet (``objective="strong_fd"``, ``sum_layers=1``, no labels) for as
   many epochs as fit in DGNO's training time.
-* ``supervised``: MultiONet and DeepONet (``objective="supervised"``), MgNO and FNO, all with
-  the 1000 labelled pairs, ``--supervised-epochs`` each.
+* ``supervised``: MultiONet and DeepONet (``objective="supervised"``,
+  ``--supervised-epochs``), MgNO and FNO (``--operator-epochs``), all with the 1000
+  labelled pairs.
 * ``inverse``: ``--cases`` test coefficients, 100 noisy observations of ``u`` (25 dB) at
   random interior vertices, recovered with the saved DGNO model with and without the PDE
   term: error in ``a`` and ``u``, share of pixels in the right phase, AUROC of ``a_std`` for
@@ -89,15 +90,16 @@ def part_forward(data: Path, out: Path, epochs: int, seed: int) -> None:
     print("pi_deeponet", pi, flush=True)
 
 
-def part_supervised(data: Path, out: Path, epochs: int, seed: int) -> None:
+def part_supervised(data: Path, out: Path, epochs: int, operator_epochs: int,
+                    seed: int) -> None:
     runs = {
-        "supervised_multionet": ("dgno", {"objective": "supervised"}),
-        "supervised_deeponet": ("dgno", {"objective": "supervised", "sum_layers": 1}),
-        "mgno": ("mgno", {}),
-        "fno": ("fno", {}),
+        "supervised_multionet": ("dgno", epochs, {"objective": "supervised"}),
+        "supervised_deeponet": ("dgno", epochs, {"objective": "supervised", "sum_layers": 1}),
+        "mgno": ("mgno", operator_epochs, {}),
+        "fno": ("fno", operator_epochs, {}),
     }
-    for name, (method, options) in runs.items():
-        _, figures = train_and_test(method, data, epochs=epochs, seed=seed, **options)
+    for name, (method, count, options) in runs.items():
+        _, figures = train_and_test(method, data, epochs=count, seed=seed, **options)
         merge(out, name, figures)
         print(name, figures, flush=True)
 
@@ -210,7 +212,10 @@ def main() -> None:
                         action="append", default=[])
     parser.add_argument("--report", action="store_true", help="print the tables")
     parser.add_argument("--epochs", type=int, default=250, help="DGNO epochs (forward)")
-    parser.add_argument("--supervised-epochs", type=int, default=100)
+    parser.add_argument("--supervised-epochs", type=int, default=200,
+                        help="epochs of the supervised MultiONet and DeepONet")
+    parser.add_argument("--operator-epochs", type=int, default=20,
+                        help="epochs of MgNO and FNO (about 12 s each on one core)")
     parser.add_argument("--cases", type=int, default=20, help="inverse test cases")
     parser.add_argument("--train", type=int, default=1000)
     parser.add_argument("--test", type=int, default=200)
@@ -228,7 +233,8 @@ def main() -> None:
         if part == "forward":
             part_forward(data, args.out, args.epochs, args.seed)
         elif part == "supervised":
-            part_supervised(data, args.out, args.supervised_epochs, args.seed)
+            part_supervised(data, args.out, args.supervised_epochs, args.operator_epochs,
+                            args.seed)
         elif part == "inverse":
             part_inverse(data, args.out, args.cases)
         else:

@@ -16,8 +16,12 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from sciml.errors import InvalidOptionError, InvalidProblemError, ModelMismatchError, \
-    UnsupportedTypeError
+from sciml.errors import (
+    InvalidOptionError,
+    InvalidProblemError,
+    ModelMismatchError,
+    UnsupportedTypeError,
+)
 from sciml.learn.trained_model import TrainedModel
 from sciml.problems import DarcyFlow, DarcyInverse
 from sciml.solution import Solution
@@ -131,10 +135,11 @@ def _check_forward_problem(model: TrainedModel, problem: Any) -> None:
     if model.config["coefficient"] == "bernoulli":
         phases = model.config["phases"]
         values = np.unique(problem.a)
-        if not np.all(np.isclose(values[:, None], phases).any(axis=1)):
+        foreign = values[~np.isclose(values[:, None], phases).any(axis=1)]
+        if foreign.size:
             raise ModelMismatchError(
                 f"this dgno model was trained on two-phase coefficients with values {phases}; "
-                f"this a takes other values (e.g. {values[~np.isclose(values[:, None], phases).any(axis=1)][0]:g})")
+                f"this a takes other values (e.g. {foreign[0]:g})")
 
 
 @dataclass
