@@ -88,6 +88,27 @@ class TrainingOptions:
 
         return torch_device(self.device)
 
+    def build_network(self, cls: Any, config: dict[str, Any]) -> Any:
+        """``cls.build_network(config)`` seeded with :attr:`seed`, on :meth:`torch_device`;
+        a network option the builder rejects becomes an :class:`InvalidOptionError`."""
+        import torch  # noqa: PLC0415
+
+        torch.manual_seed(self.seed)
+        try:
+            return cls.build_network(config).to(self.torch_device())
+        except (TypeError, ValueError) as exc:
+            raise InvalidOptionError(f"bad network options {config.get('network')}: "
+                                     f"{exc}") from exc
+
+    def validation_split(self, n: int) -> tuple[Any, Any]:
+        """Indices of the training and validation samples of ``n``: :attr:`val_fraction` of
+        them (rounded, none when ``n == 1``) held out, shuffled with :attr:`seed`."""
+        from .trainer import split_indices  # noqa: PLC0415
+
+        n_val = int(round(self.val_fraction * n)) if n > 1 else 0
+        train_idx, val_idx = split_indices(n, [1 - n_val / n, n_val / n], seed=self.seed)
+        return train_idx, val_idx
+
     def as_record(self) -> dict[str, Any]:
         """Plain data for provenance and checkpoint settings."""
         out = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "extra"}

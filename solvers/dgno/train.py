@@ -15,7 +15,7 @@ import numpy as np
 from sciml.errors import DataFileError, InvalidOptionError
 from sciml.learn.losses import RelativeL2
 from sciml.learn.trained_model import TrainedModel
-from sciml.learn.trainer import Trainer, split_indices
+from sciml.learn.trainer import Trainer
 from sciml.learn.vocabulary import (
     finish_checkpoint,
     parse_training_options,
@@ -142,15 +142,11 @@ def train_dgno(cls: Any, data: Any = None, **options: Any) -> TrainedModel:
               "weak_form": dict(vars(settings)),
               "network": dict(opts.network[1])}
     device = opts.torch_device()
-    torch.manual_seed(opts.seed)
-    try:
-        network = cls.build_network(config).to(device)
-    except (TypeError, ValueError) as exc:
-        raise InvalidOptionError(f"bad network options {config['network']}: {exc}") from exc
+    network = opts.build_network(cls, config)
     tensors = [torch.from_numpy(a)] + ([] if u is None else [torch.from_numpy(u)])
     n = len(a)
-    n_val = int(round(opts.val_fraction * n)) if n > 1 else 0
-    train_idx, val_idx = split_indices(n, [1 - n_val / n, n_val / n], seed=opts.seed)
+    train_idx, val_idx = opts.validation_split(n)
+    n_val = len(val_idx)
     fixed = settings.test_functions(torch.Generator().manual_seed(VALIDATION_SEED))
     weights = {"w_pde": extra["w_pde"], "w_data": extra["w_data"]}
     trainer = Trainer(network, make_objective(config, settings, **weights,

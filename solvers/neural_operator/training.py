@@ -16,7 +16,7 @@ from sciml.learn.normalizers import GaussianNormalizer
 from sciml.learn.operator_data import load_operator_data
 from sciml.problems import PDEProblem
 from sciml.learn.trained_model import TrainedModel
-from sciml.learn.trainer import Trainer, split_indices
+from sciml.learn.trainer import Trainer
 from sciml.learn.vocabulary import (
     finish_checkpoint,
     parse_training_options,
@@ -90,18 +90,14 @@ def train_operator(cls: Any, data: Any = None, **options: Any) -> TrainedModel:
                                  f"least {min_size} points per axis; the data have "
                                  f"{pairs.a.shape[1:]}")
     device = opts.torch_device()
-    torch.manual_seed(opts.seed)
-    try:
-        network = cls.build_network(config).to(device)
-    except (TypeError, ValueError) as exc:
-        raise InvalidOptionError(f"bad network options {config['network']}: {exc}") from exc
+    network = opts.build_network(cls, config)
     a, u = torch.from_numpy(pairs.a), torch.from_numpy(pairs.u)
     norms = {"a": GaussianNormalizer.fit(a), "u": GaussianNormalizer.fit(u)}
     inputs, targets = norms["a"].encode(a).unsqueeze(1), u.unsqueeze(1)
     normalizers = {k: v.state_dict() for k, v in norms.items()}
     n = len(inputs)
-    n_val = int(round(opts.val_fraction * n)) if n > 1 else 0
-    train_idx, val_idx = split_indices(n, [1 - n_val / n, n_val / n], seed=opts.seed)
+    train_idx, val_idx = opts.validation_split(n)
+    n_val = len(val_idx)
     val = (inputs[val_idx], targets[val_idx]) if n_val > 0 else None
     criteria = _criteria(pairs.problem, pairs.a.ndim - 1)
     decode = norms["u"].to(device).decode
