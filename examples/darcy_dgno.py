@@ -24,6 +24,7 @@ import numpy as np  # noqa: E402
 import sciml  # noqa: E402
 from sciml.data import load  # noqa: E402
 from sciml.data_gen import darcy  # noqa: E402
+from sciml.errors import UsageError  # noqa: E402
 from sciml.io.atomic import check_output_path  # noqa: E402
 from sciml.problems import DarcyFlow, DarcyInverse  # noqa: E402
 
@@ -56,8 +57,11 @@ def main() -> None:
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     figure, model_path = out / "darcy_dgno.png", out / "dgno_twophase.pt"
-    for path in (figure, model_path):
-        check_output_path(path, overwrite=args.overwrite)
+    try:
+        for path in (figure, model_path):
+            check_output_path(path, overwrite=args.overwrite)
+    except UsageError as exc:
+        parser.error(str(exc))      # one line, exit code 2
 
     data = args.data or out / f"twophase_{args.train}_{args.test}.h5"
     if not Path(data).exists():
@@ -84,14 +88,16 @@ def main() -> None:
     print(f"inverse from 100 points at 25 dB: error in a {a_error:.3f} ({right:.1%} of pixels "
           f"in the right phase), error in u {u_error:.4f}, {inverse.solve_time:.1f} s")
 
-    panels = [(a_true, "true a", "viridis"), (inverse.x, f"recovered a (error {a_error:.3f})",
-                                              "viridis"),
-              (inverse.info["phase_probability"], "P(high phase)", "coolwarm"),
-              (u_true, "u (finite differences)", "magma"),
-              (np.abs(forward.x - u_true), "|DGNO u - u|", "magma")]
+    low, high = model.config["phases"]
+    panels = [(a_true, "true a", "viridis", (low, high)),
+              (inverse.x, f"recovered a (error {a_error:.3f})", "viridis", (low, high)),
+              (inverse.info["phase_probability"], "P(high phase)", "coolwarm", (0, 1)),
+              (u_true, "u (finite differences)", "magma", (None, None)),
+              (np.abs(forward.x - u_true), "|DGNO u - u|", "magma", (None, None))]
     fig, axes = plt.subplots(1, len(panels), figsize=(3.4 * len(panels), 3.2))
-    for ax, (field, title, cmap) in zip(axes, panels):
-        image = ax.imshow(field.T, origin="lower", cmap=cmap, extent=(0, 1, 0, 1))
+    for ax, (field, title, cmap, (vmin, vmax)) in zip(axes, panels):
+        image = ax.imshow(field.T, origin="lower", cmap=cmap, extent=(0, 1, 0, 1), vmin=vmin,
+                          vmax=vmax)
         ax.set_title(title, fontsize=10)
         ax.axis("off")
         fig.colorbar(image, ax=ax, fraction=0.046)
