@@ -334,3 +334,22 @@ def test_train_command_line_saves_a_model_with_its_test_metrics(twophase, tmp_pa
     model = sciml.load_model(out)
     assert model.method == "dgno" and model.config["network"]["width"] == 8
     assert {"rel_l2", "phase_accuracy"} <= set(model.metrics)
+
+
+def test_smooth_coefficients_get_a_gaussian_decoder_and_a_restart_spread():
+    rng = np.random.default_rng(0)
+    x = np.linspace(0, 1, 13)
+    modes = rng.standard_normal((10, 3))
+    a = np.exp(0.3 * (modes[:, :1, None] * np.sin(np.pi * x)[None, :, None]
+                      + modes[:, 1:2, None] * np.cos(np.pi * x)[None, None, :]
+                      + modes[:, 2:, None] * np.outer(x, x)[None]))
+    m = sciml.train("dgno", data=a, epochs=1, seed=0, **TINY)
+    assert m.config["coefficient"] == "gaussian" and m.config["phases"] is None
+    problem = DarcyFlow(a=a[0])
+    forward = sciml.solve(problem, method="dgno", model=m)
+    assert "phase_probability" not in forward.info and forward.x.shape == (13, 13)
+    u = sciml.solve(problem, method="direct").x
+    inverse = DarcyInverse(grid_points(13).numpy()[::7], u.ravel()[::7], grid=13)
+    sol = sciml.solve(inverse, method="dgno", model=m, steps=3, restarts=3)
+    assert "phase_probability" not in sol.info and np.all(sol.info["a_std"] >= 0)
+    assert np.array_equal(sol.x, sol.info["a_mean"])
