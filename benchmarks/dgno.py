@@ -163,7 +163,7 @@ def part_inverse(data: Path, out: Path, cases: int) -> None:
         figures = {key: statistics.median(r[key] for r in rows if np.isfinite(r[key]))
                    for key in rows[0]}
         figures.update({"cases": cases, "w_pde": w_pde,
-                        "auroc_pooled_cases": sum(np.isfinite(r["auroc"]) for r in rows)})
+                        "auroc_cases": int(sum(np.isfinite(r["auroc"]) for r in rows))})
         merge(out, label, figures)
         print(label, figures, flush=True)
 
