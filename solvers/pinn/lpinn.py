@@ -27,13 +27,17 @@ class LagrangianNetwork(nn.Module):
     ``ic="exact"``: ``X = x0 + t s N_x``, ``u = u0(x0) + t N_u`` (the initial condition holds
     by construction). ``ic="penalty"``: ``X = x0 + s N_x``, ``u = N_u`` (the initial
     condition is a loss term). ``s`` is the largest initial speed ``max |c(u0)|``, so
-    ``N_x`` is of order one for any speed.
+    ``N_x`` is of order one for any speed; its output layer starts at zero (the identity
+    map).
     """
 
     def __init__(self, problem: PeriodicEvolution, width: int, depth: int, x_depth: int,
                  ic: str) -> None:
         super().__init__()
         self.x_branch = PeriodicMLP(problem.period, problem.t, width, x_depth)
+        # start from the identity map X = x0: its Jacobian X_x0 = 1 divides u_XX, and a
+        # random start folds the map (X_x0 <= 0) where the gradient explodes
+        nn.init.zeros_(self.x_branch.mlp.layers[-1].weight)
         self.u_branch = PeriodicMLP(problem.period, problem.t, width, depth)
         self.u0 = TrigInterpolant(problem.u0, problem.period)
         speed = float(np.max(np.abs(problem.characteristic_speed(problem.u0))))
@@ -72,6 +76,9 @@ class LPINN(PhysicsInformedSolver):
         ``w_x mean(r_x^2) + w_u mean(r_u^2)``. ``"penalty"``: the paper's form, ``X`` and
         ``u`` free, loss ``10 |r_x| + |r_u| + 1000 (|X(x0,0) - x0| + |u(x0,0) - u0|)`` with
         root-mean-square norms.
+    stages
+        Default Adam with lr 0.01 (the paper's), then L-BFGS restarted on new points every
+        300 steps (``pinn`` keeps Adam's lr 1e-3).
     x_depth
         Hidden layers of the characteristics branch (default 2, the paper's).
     refine
@@ -106,6 +113,9 @@ class LPINN(PhysicsInformedSolver):
     description = ("Lagrangian PINN: characteristics and the state along them "
                    "(Mojgani et al. 2023)")
     options = {**COMMON_OPTIONS,
+               "stages": Option((("adam", {"lr": 1e-2}), ("lbfgs", {"restart": 300})),
+                                COMMON_OPTIONS["stages"].valid,
+                                COMMON_OPTIONS["stages"].expected),
                "ic": Option("exact", one_of("exact", "penalty"), "'exact' or 'penalty'"),
                "x_depth": Option(2, is_count(1), "an integer >= 1"),
                "refine": Option(4, is_count(1), "an integer >= 1")}

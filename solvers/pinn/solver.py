@@ -36,9 +36,9 @@ COMMON_OPTIONS: dict[str, Option] = {
     "sampling": Option("lhs", one_of(*SAMPLINGS), f"one of {SAMPLINGS}"),
     "resample": Option(100, is_count(0), "an integer >= 0 (Adam steps per point set; 0: "
                                          "one set per stage)"),
-    "stages": Option((("adam", {"lr": 1e-3}), ("lbfgs", {})), is_stages,
-                     "a sequence of (name, {settings}): 'adam' with lr, amsgrad; 'lbfgs' "
-                     "with lr, history_size"),
+    "stages": Option((("adam", {"lr": 1e-3}), ("lbfgs", {"restart": 300})), is_stages,
+                     "a sequence of (name, {settings}): 'adam' with lr, amsgrad; 'lbfgs' with "
+                     "lr, history_size, restart"),
     "steps": Option((1000, 1500), is_steps, "an int >= 0 or one per stage"),
     "weights": Option(None, lambda v: v is None or (
         isinstance(v, dict) and all(is_nonnegative_number(w) for w in v.values())),

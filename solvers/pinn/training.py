@@ -9,9 +9,9 @@ from typing import Any, Callable, Sequence
 import torch
 
 #: the optimisers a stage may name, with the settings each accepts
-STAGE_SETTINGS = {"adam": ("lr", "amsgrad"), "lbfgs": ("lr", "history_size")}
+STAGE_SETTINGS = {"adam": ("lr", "amsgrad"), "lbfgs": ("lr", "history_size", "restart")}
 STAGE_DEFAULTS = {"adam": {"lr": 1e-3, "amsgrad": False},
-                  "lbfgs": {"lr": 1.0, "history_size": 50}}
+                  "lbfgs": {"lr": 1.0, "history_size": 50, "restart": 0}}
 
 
 def is_stages(value: Any) -> bool:
@@ -31,6 +31,15 @@ def is_steps(value: Any) -> bool:
     items = value if isinstance(value, (list, tuple)) else [value]
     return bool(items) and all(isinstance(v, int) and not isinstance(v, bool) and v >= 0
                                for v in items)
+
+
+def _optimiser(name: str, parameters: Sequence[torch.nn.Parameter],
+               options: dict[str, Any]) -> torch.optim.Optimizer:
+    if name == "adam":
+        return torch.optim.Adam(parameters, lr=options["lr"], amsgrad=options["amsgrad"])
+    return torch.optim.LBFGS(parameters, lr=options["lr"], max_iter=1, max_eval=25,
+                             history_size=options["history_size"], tolerance_grad=0.0,
+                             tolerance_change=0.0, line_search_fn="strong_wolfe")
 
 
 @dataclass
@@ -56,9 +65,10 @@ def fit(parameters: Sequence[torch.nn.Parameter], loss: Callable[[Any], torch.Te
     stages, steps
         ``(name, settings)`` per stage (``"adam"`` or ``"lbfgs"``) and its step count.
     resample
-        Adam draws new points every ``resample`` steps (0: once per stage); L-BFGS keeps
-        one set per stage (its curvature pairs need a fixed objective) and runs its
-        ``steps`` iterations whatever the gradient (its own tolerances are switched off).
+        Adam draws new points every ``resample`` steps (0: once per stage). L-BFGS keeps
+        one set of points for ``restart`` steps (its stage setting; 0: the whole stage),
+        then starts afresh on new points (its curvature pairs belong to one objective); it
+        runs its ``steps`` iterations whatever the gradient (its own tolerances are off).
     progress
         Show a tqdm bar with the loss.
 
@@ -76,17 +86,13 @@ def fit(parameters: Sequence[torch.nn.Parameter], loss: Callable[[Any], torch.Te
     for (name, settings), count in zip(stages, steps):
         options = {**STAGE_DEFAULTS[name], **settings}
         points = sample()
-        if name == "adam":
-            optimiser = torch.optim.Adam(parameters, lr=options["lr"],
-                                         amsgrad=options["amsgrad"])
-        else:
-            optimiser = torch.optim.LBFGS(parameters, lr=options["lr"], max_iter=1, max_eval=25,
-                                          history_size=options["history_size"],
-                                          tolerance_grad=0.0, tolerance_change=0.0,
-                                          line_search_fn="strong_wolfe")
+        optimiser = _optimiser(name, parameters, options)
+        every = resample if name == "adam" else options["restart"]
         for step in range(count):
-            if name == "adam" and resample and step and step % resample == 0:
+            if every and step and step % every == 0:
                 points = sample()
+                if name == "lbfgs":   # its curvature pairs belong to the old points
+                    optimiser = _optimiser(name, parameters, options)
 
             def closure(points: Any = points) -> torch.Tensor:
                 optimiser.zero_grad(set_to_none=True)
