@@ -76,9 +76,6 @@ class LPINN(PhysicsInformedSolver):
         ``w_x mean(r_x^2) + w_u mean(r_u^2)``. ``"penalty"``: the paper's form, ``X`` and
         ``u`` free, loss ``10 |r_x| + |r_u| + 1000 (|X(x0,0) - x0| + |u(x0,0) - u0|)`` with
         root-mean-square norms.
-    stages
-        Default Adam with lr 0.01 (the paper's), then L-BFGS restarted on new points every
-        300 steps (``pinn`` keeps Adam's lr 1e-3).
     x_depth
         Hidden layers of the characteristics branch (default 2, the paper's).
     refine
@@ -113,9 +110,6 @@ class LPINN(PhysicsInformedSolver):
     description = ("Lagrangian PINN: characteristics and the state along them "
                    "(Mojgani et al. 2023)")
     options = {**COMMON_OPTIONS,
-               "stages": Option((("adam", {"lr": 1e-2}), ("lbfgs", {"restart": 300})),
-                                COMMON_OPTIONS["stages"].valid,
-                                COMMON_OPTIONS["stages"].expected),
                "ic": Option("exact", one_of("exact", "penalty"), "'exact' or 'penalty'"),
                "x_depth": Option(2, is_count(1), "an integer >= 1"),
                "refine": Option(4, is_count(1), "an integer >= 1")}

@@ -52,8 +52,11 @@ COMMON_OPTIONS: dict[str, Option] = {
 
 
 def rms(r: Any) -> Any:
-    """The root mean square of a tensor (the paper's norms, independent of the count)."""
-    return r.pow(2).mean().sqrt()
+    """The root mean square of a tensor (the paper's norms, independent of the count); the
+    smallest positive float under the root keeps its gradient finite at zero."""
+    import torch  # noqa: PLC0415
+
+    return (r.pow(2).mean() + torch.finfo(r.dtype).tiny).sqrt()
 
 
 def gradient(y: Any, x: Any) -> Any:
