@@ -2,9 +2,9 @@
 
 The solver is ``sciml``'s ``"spectral"`` method: each Fourier mode ``exp(i k x)`` of the
 initial state is multiplied by ``exp(-(i beta k + nu k^2) t)``, so a band-limited ``u0``
-(such as ``sin x``) gets the exact solution on the grid, to rounding. The PINN benchmark (Krishnapriyan et al. 2021) is
-``u0 = sin x`` on ``[0, 2 pi)``, ``t`` in ``[0, 1]``, ``nu = 0``, with ``u = sin(x - beta t)``;
-plain PINNs fail from about ``beta = 30``.
+(such as ``sin x``) gets the exact solution on the grid, to rounding. The PINN benchmark
+(Krishnapriyan et al. 2021) is ``u0 = sin x`` on ``[0, 2 pi)``, ``t`` in ``[0, 1]``,
+``nu = 0``, with ``u = sin(x - beta t)``; plain PINNs fail from about ``beta = 30``.
 
 References
 ----------

@@ -40,4 +40,5 @@ def problem_type_for_generator(generator: str, source: str = "the data") -> type
 
 
 __all__ = ["Burgers1D", "Convection1D", "DarcyFlow", "LinearProblem", "PDEProblem",
-           "PROBLEM_TYPES", "PeriodicEvolution", "Poisson", "assemble_darcy", "problem_type", "problem_type_for_generator"]
+           "PROBLEM_TYPES", "PeriodicEvolution", "Poisson", "assemble_darcy", "problem_type",
+           "problem_type_for_generator"]

@@ -5,9 +5,9 @@ Every PDE problem derives from :class:`PDEProblem` and states, as class attribut
 between (``input_fields`` -> ``output_field``), the ``generator`` of :mod:`sciml.data_gen`
 whose files hold its samples, the ``default_parameters`` a model is trained for, and whether
 it has a reference discretisation (``has_linear_form``) or a convective form
-``u_t + c(u) u_x = nu u_xx`` (``has_convective_form``, see :mod:`.evolution`). Methods ask the problem (or, for a
-data file, :func:`sciml.problems.problem_type_for_generator`); they never guess from names
-or dispatch on ``isinstance``.
+``u_t + c(u) u_x = nu u_xx`` (``has_convective_form``, see :mod:`.evolution`). Methods ask
+the problem (or, for a data file, :func:`sciml.problems.problem_type_for_generator`); they
+never guess from names or dispatch on ``isinstance``.
 """
 
 from __future__ import annotations
