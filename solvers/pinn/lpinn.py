@@ -91,8 +91,9 @@ class LPINN(PhysicsInformedSolver):
     -----
     Where we differ from the paper: the initial condition is exact by construction by
     default (the penalty form needs ~1e6 Adam steps in the reference code; the exact form
-    converges in a few thousand), the characteristics branch is scaled by ``s``, mean
-    squares replace the norms in the exact form, and ``u0(x0)`` between grid points is the
+    converges in a few thousand), the characteristics branch is scaled by ``s`` and its
+    output layer starts at zero (the identity map), mean squares replace the norms in the
+    exact form, and ``u0(x0)`` between grid points is the
     trigonometric interpolant of the grid values (differentiable, exact for ``sin x``). The
     paper's boundary term vanishes identically here, the periodic input embedding making
     ``u`` periodic in ``x0``. Where characteristics cross (a Burgers shock at small ``nu``),
