@@ -1,6 +1,6 @@
 """Convection u_t + beta u_x = 0 at beta = 30 and 50: plain PINN against Lagrangian PINN.
 
-    OMP_NUM_THREADS=1 python examples/convection_lpinn.py        # ~4 min on one CPU core
+    OMP_NUM_THREADS=1 python examples/convection_lpinn.py        # ~3 min on one CPU core
     python examples/convection_lpinn.py --betas 30 --steps 500 500 --out /tmp/quick
 
 For each beta, the exact solution sin(x - beta t) (``spectral``), the PINN and the LPINN are
@@ -23,6 +23,7 @@ import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
 import sciml  # noqa: E402
+from sciml.errors import UsageError  # noqa: E402
 from sciml.io.atomic import check_output_path  # noqa: E402
 
 
@@ -37,7 +38,10 @@ def main() -> None:
     args = parser.parse_args()
     Path(args.out).mkdir(parents=True, exist_ok=True)
     figure = Path(args.out) / "convection_lpinn.png"
-    check_output_path(figure, overwrite=args.overwrite)   # refuse before minutes of training
+    try:                                                  # refuse before minutes of training
+        check_output_path(figure, overwrite=args.overwrite)
+    except UsageError as exc:
+        parser.error(str(exc))
     torch.set_num_threads(1)
 
     fig, axes = plt.subplots(len(args.betas), 5, figsize=(19, 3.4 * len(args.betas)),
