@@ -114,7 +114,6 @@ class LPINN(PhysicsInformedSolver):
                "ic": Option("exact", one_of("exact", "penalty"), "'exact' or 'penalty'"),
                "x_depth": Option(2, is_count(1), "an integer >= 1"),
                "refine": Option(4, is_count(1), "an integer >= 1")}
-    loss_terms = {**EXACT_WEIGHTS, **PENALTY_WEIGHTS}
 
     def weights(self, options: dict[str, Any]) -> dict[str, float]:
         return dict(EXACT_WEIGHTS if options["ic"] == "exact" else PENALTY_WEIGHTS)

@@ -77,7 +77,7 @@ class PhysicsInformedSolver(Solver):
     loss_terms: ClassVar[dict[str, float]] = {}
 
     def weights(self, options: dict[str, Any]) -> dict[str, float]:
-        """The loss weights: the method's defaults, updated by ``weights=``."""
+        """The default loss weights of these options (their keys: what ``weights=`` may set)."""
         return dict(self.loss_terms)
 
     def build(self, problem: PeriodicEvolution, options: dict[str, Any]) -> Any:
@@ -113,12 +113,13 @@ class PhysicsInformedSolver(Solver):
             raise InvalidOptionError(f"method {self.name!r}: steps={checked['steps']!r} gives "
                                      f"{len(steps)} counts for {len(stages)} stages; expected "
                                      "one int or one per stage")
-        unknown = set(checked["weights"] or {}) - set(self.loss_terms)
+        terms = self.weights(checked)
+        unknown = set(checked["weights"] or {}) - set(terms)
         if unknown:
             raise InvalidOptionError(f"method {self.name!r}: weights {sorted(unknown)} are not "
-                                     f"loss terms; expected keys among {sorted(self.loss_terms)}")
+                                     f"loss terms here; expected keys among {sorted(terms)}")
         checked.update(stages=stages, steps=steps)
-        checked["weights"] = {**self.weights(checked), **(checked["weights"] or {})}
+        checked["weights"] = {**terms, **(checked["weights"] or {})}
         problem.time_levels(checked["times"])
         torch_device(checked["device"])
         return PreparedPhysicsInformed(self, problem, checked)

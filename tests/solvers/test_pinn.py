@@ -115,3 +115,11 @@ def test_a_non_finite_loss_fails_the_solution_with_a_warning(monkeypatch):
 def test_bad_options_are_refused_before_training(options, message):
     with pytest.raises(InvalidOptionError, match=message):
         sciml.solve(Convection1D(beta=1.0, points=16), method="pinn", **options)
+
+
+def test_lpinn_accepts_the_initial_condition_weight_only_in_the_penalty_form():
+    p = Convection1D(beta=1.0, points=16)
+    with pytest.raises(InvalidOptionError, match=r"weights \['ic'\] are not loss terms here"):
+        sciml.prepare(p, method="lpinn", weights={"ic": 10.0})
+    prepared = sciml.prepare(p, method="lpinn", ic="penalty", weights={"ic": 10.0})
+    assert prepared.options["weights"] == {"x": 10.0, "u": 1.0, "ic": 10.0}
