@@ -30,6 +30,14 @@ BUILTIN_METHODS: dict[str, tuple[str, str]] = {
             "pyamg algebraic multigrid (kind='sa'|'rs'), as a CG preconditioner by default"),
     "direct": ("sciml.solvers.classical.direct:Direct",
                "Sparse direct solve (SuperLU via scipy.sparse.linalg.splu)"),
+    "spectral": ("sciml.solvers.classical.spectral:Spectral",
+                 "Fourier spectral reference of periodic 1-D evolution: exact multiplier "
+                 "(convection-diffusion), ETDRK4 (Burgers)"),
+    "pinn": ("sciml.solvers.pinn.pinn:PINN",
+             "Physics-informed network on (cos x, sin x, t), optional causal weighting "
+             "(Raissi et al. 2019; Wang et al. 2022)"),
+    "lpinn": ("sciml.solvers.pinn.lpinn:LPINN",
+              "Lagrangian PINN: characteristics and the state along them (Mojgani et al. 2023)"),
     "deep_cd": ("sciml.solvers.deep_cd.solver:DeepCD",
                 "Deep conjugate-direction method (Kaneda et al. 2023), learned multigrid net"),
     "mgno": ("sciml.solvers.mgno.solver:MgNOSolver",

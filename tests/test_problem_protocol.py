@@ -50,7 +50,7 @@ def test_a_new_pde_class_is_solved_by_every_linear_method(method):
 
 
 def test_every_registered_problem_states_the_protocol():
-    assert set(PROBLEM_TYPES) == {"poisson", "darcy", "burgers"}
+    assert set(PROBLEM_TYPES) == {"poisson", "darcy", "burgers", "convection"}
     for name, cls in PROBLEM_TYPES.items():
         assert cls.name == name and issubclass(cls, PDEProblem)
         assert cls.input_fields and cls.output_field == "u"

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 from ..errors import DataFileError, InvalidProblemError
 from .burgers import Burgers1D
+from .convection import Convection1D
 from .darcy import DarcyFlow, assemble_darcy
 from .darcy_inverse import DarcyInverse
+from .evolution import PeriodicEvolution
 from .linear import LinearProblem
 from .poisson import Poisson
 from .protocol import PDEProblem
@@ -18,7 +20,7 @@ from .protocol import PDEProblem
 #: problem name -> class, for model configs and data files (the forward problems a data set
 #: holds; :class:`DarcyInverse` is solved through a model of :class:`DarcyFlow`)
 PROBLEM_TYPES: dict[str, type[PDEProblem]] = {
-    cls.name: cls for cls in (Poisson, DarcyFlow, Burgers1D)}
+    cls.name: cls for cls in (Poisson, DarcyFlow, Burgers1D, Convection1D)}
 
 
 def problem_type(name: str) -> type[PDEProblem]:
@@ -39,5 +41,6 @@ def problem_type_for_generator(generator: str, source: str = "the data") -> type
                         f"problem sciml knows; known generators: {known}; pass problem=NAME")
 
 
-__all__ = ["Burgers1D", "DarcyFlow", "DarcyInverse", "LinearProblem", "PDEProblem",
-           "PROBLEM_TYPES", "Poisson", "assemble_darcy", "problem_type", "problem_type_for_generator"]
+__all__ = ["Burgers1D", "Convection1D", "DarcyFlow", "DarcyInverse", "LinearProblem",
+           "PDEProblem", "PROBLEM_TYPES", "PeriodicEvolution", "Poisson", "assemble_darcy",
+           "problem_type", "problem_type_for_generator"]

@@ -4,9 +4,10 @@ Every PDE problem derives from :class:`PDEProblem` and states, as class attribut
 ``name``, whether its grid is ``periodic``, the data-set fields a learned operator maps
 between (``input_fields`` -> ``output_field``), the ``generator`` of :mod:`sciml.data_gen`
 whose files hold its samples, the ``default_parameters`` a model is trained for, and whether
-it has a reference discretisation (``has_linear_form``). Methods ask the problem (or, for a
-data file, :func:`sciml.problems.problem_type_for_generator`); they never guess from names
-or dispatch on ``isinstance``.
+it has a reference discretisation (``has_linear_form``) or a convective form
+``u_t + c(u) u_x = nu u_xx`` (``has_convective_form``, see :mod:`.evolution`). Methods ask
+the problem (or, for a data file, :func:`sciml.problems.problem_type_for_generator`); they
+never guess from names or dispatch on ``isinstance``.
 """
 
 from __future__ import annotations
@@ -38,6 +39,11 @@ class PDEProblem:
     has_linear_form
         True when :meth:`to_linear_problem`, :meth:`solution_from_vector` and
         :meth:`vector_from_solution` give a reference linear discretisation.
+    has_convective_form
+        True for ``u_t + c(u) u_x = nu u_xx`` on a periodic interval
+        (:class:`~.evolution.PeriodicEvolution`: ``characteristic_speed``, ``period``,
+        ``u0``, ``nu``, ``t``); the methods that follow characteristics (``lpinn``) and the
+        space-time methods (``pinn``, ``spectral``) need it.
     """
 
     name: ClassVar[str] = ""
@@ -47,6 +53,7 @@ class PDEProblem:
     generator: ClassVar[str | None] = None
     default_parameters: ClassVar[dict[str, float]] = {}
     has_linear_form: ClassVar[bool] = False
+    has_convective_form: ClassVar[bool] = False
 
     @property
     def grid_shape(self) -> tuple[int, ...]:
