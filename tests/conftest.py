@@ -12,3 +12,15 @@ def pytest_configure(config):  # noqa: D103 - pytest hook
     except ImportError:
         return
     torch.set_num_threads(1)
+
+
+def load_benchmark(name):
+    """The script ``benchmarks/<name>.py`` imported as a module (benchmarks are no package)."""
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "benchmarks" / f"{name}.py"
+    spec = importlib.util.spec_from_file_location(f"benchmark_{name}", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module

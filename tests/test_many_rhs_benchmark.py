@@ -2,19 +2,13 @@
 
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
-
 import pytest
+from conftest import load_benchmark
 
 
 @pytest.fixture(scope="module")
 def many_rhs():
-    path = Path(__file__).resolve().parents[1] / "benchmarks" / "many_rhs.py"
-    spec = importlib.util.spec_from_file_location("many_rhs", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_benchmark("many_rhs")
 
 
 @pytest.mark.parametrize("method", ["amg", "direct"])
