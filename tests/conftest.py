@@ -2,6 +2,8 @@
 
 import os
 
+import pytest
+
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 os.environ.setdefault("MPLBACKEND", "Agg")
 
@@ -14,8 +16,14 @@ def pytest_configure(config):  # noqa: D103 - pytest hook
     torch.set_num_threads(1)
 
 
-def load_benchmark(name):
-    """The script ``benchmarks/<name>.py`` imported as a module (benchmarks are no package)."""
+@pytest.fixture(scope="session")
+def load_benchmark():
+    """``load_benchmark(name)``: the script ``benchmarks/<name>.py`` imported as a module
+    (the benchmarks are scripts, not a package)."""
+    return _load_benchmark
+
+
+def _load_benchmark(name):
     import importlib.util
     from pathlib import Path
 

@@ -6,13 +6,12 @@ import json
 
 import numpy as np
 import pytest
-from conftest import load_benchmark
 
 pytest.importorskip("torch")
 
 
 @pytest.fixture(scope="module")
-def bench():
+def bench(load_benchmark):
     return load_benchmark("dgno")
 
 

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from conftest import load_benchmark
 
 
 @pytest.fixture(scope="module")
-def many_rhs():
+def many_rhs(load_benchmark):
     return load_benchmark("many_rhs")
 
 
