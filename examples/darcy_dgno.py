@@ -1,6 +1,6 @@
 """DGNO on two-phase Darcy: train without solutions, predict u, recover a from 100 noisy points.
 
-    python examples/darcy_dgno.py                  # about 12 minutes on one CPU core
+    python examples/darcy_dgno.py                  # about 8 minutes on one CPU core
 
 Generates (or reads, ``--data``) the two-phase data set of ``sciml datagen darcy --family
 two-phase`` (a in {5, 10}, f = 10, 29 x 29 nodes), trains DGNO on the coefficients alone,
