@@ -73,7 +73,7 @@ def train_and_test(method: str, data: Path, **options: Any) -> tuple[Any, dict[s
     model = sciml.train(method, data=str(data), progress=False, **options)
     seconds = time.perf_counter() - start
     errors = sciml.evaluate(model, data=str(data))
-    return model, {"options": {k: v for k, v in options.items()}, "train_seconds": seconds,
+    return model, {"options": dict(options), "train_seconds": seconds,
                    "parameters": model.num_parameters(), **errors}
 
 

@@ -12,6 +12,8 @@ import os
 from pathlib import Path
 from typing import Any, Callable
 
+import numpy as np
+
 from ..errors import DataFileError, ModelMismatchError
 from ..io.atomic import check_output_path
 from ..io.checkpoint import load_checkpoint, save_checkpoint
@@ -104,3 +106,14 @@ class TrainedModel:
     def __repr__(self) -> str:
         return (f"TrainedModel(method={self.method!r}, parameters={self.num_parameters():,}, "
                 f"metrics={self.metrics})")
+
+
+def check_params(model: TrainedModel, problem: str, params: dict[str, Any]) -> None:
+    """The problem's parameters must be those the model was trained for."""
+    trained = model.config["params"]
+    for key, value in params.items():
+        if np.ndim(value) != 0 or not np.isclose(float(value), trained[key], rtol=1e-6):
+            shown = "an array" if np.ndim(value) else value
+            raise ModelMismatchError(
+                f"this {model.method!r} model was trained for {problem} with {key}="
+                f"{trained[key]}; got {key}={shown}")

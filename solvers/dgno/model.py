@@ -17,13 +17,14 @@ is 64 rather than 100 (``width=100`` is the paper's), to train within minutes on
 from __future__ import annotations
 
 import math
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
 import torch
 from torch import nn
 
-from .multionet import ACTIVATIONS, MultiONet, check_activation
+from .multionet import MultiONet, check_activation
 
 #: the network options of ``sciml.train("dgno", ...)`` and their defaults
 NETWORK_DEFAULTS: dict[str, Any] = {
@@ -37,8 +38,10 @@ DECODERS: dict[str, tuple[str, ...]] = {"weak": ("u", "s_x", "s_y", "a"),
                                         "strong_fd": ("u",), "supervised": ("u",)}
 
 
+@lru_cache(maxsize=8)
 def grid_points(size: int) -> torch.Tensor:
-    """The ``size^2`` vertices of the unit square, row ``i`` at ``x = i h``: ``(size^2, 2)``."""
+    """The ``size^2`` vertices of the unit square, row ``i`` at ``x = i h``: ``(size^2, 2)``
+    (cached: callers must not modify it)."""
     t = torch.linspace(0.0, 1.0, size)
     return torch.stack(torch.meshgrid(t, t, indexing="ij"), dim=-1).reshape(-1, 2)
 
@@ -173,5 +176,5 @@ def coefficient_family(a: np.ndarray) -> tuple[str, list[float] | None]:
     return "gaussian", None
 
 
-__all__ = ["ACTIVATIONS", "DECODERS", "DGNONetwork", "Encoder", "NETWORK_DEFAULTS",
+__all__ = ["DECODERS", "DGNONetwork", "Encoder", "NETWORK_DEFAULTS",
            "coefficient_family", "coefficient_from_output", "grid_points"]

@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any, Callable
 
 import torch
@@ -42,8 +43,13 @@ class WeakFormSettings:
     def test_functions(self, generator: torch.Generator | None = None) -> DiskTestFunctions:
         """Test functions on freshly sampled (Latin hypercube) centres."""
         centres = latin_hypercube(self.centres, self.radius, 1.0 - self.radius, generator)
-        offsets = torch.from_numpy(disk_quadrature(self.quadrature)).float()
-        return DiskTestFunctions(centres, self.radius, offsets)
+        return DiskTestFunctions(centres, self.radius, _offsets(self.quadrature))
+
+
+@lru_cache(maxsize=4)
+def _offsets(m: int) -> torch.Tensor:
+    # the quadrature offsets are the same at every step (cached: never modified)
+    return torch.from_numpy(disk_quadrature(m)).float()
 
 
 def darcy_fd_residual(u: torch.Tensor, a: torch.Tensor, f: float) -> torch.Tensor:

@@ -22,7 +22,7 @@ from sciml.errors import (
     ModelMismatchError,
     UnsupportedTypeError,
 )
-from sciml.learn.trained_model import TrainedModel
+from sciml.learn.trained_model import TrainedModel, check_params
 from sciml.problems import DarcyFlow, DarcyInverse
 from sciml.solution import Solution
 from sciml.solver_base import (
@@ -33,14 +33,13 @@ from sciml.solver_base import (
     is_count,
     is_nonnegative_number,
 )
+from sciml.solvers.neural_operator.prediction import prediction_solution
 
 from .inverse import recover_coefficient
 from .model import DGNONetwork
 from .prediction import check_grid, predict
 from .train import evaluate_dgno, train_dgno
 
-#: the reason a forward prediction's Solution gives
-NO_TOLERANCE = "no tolerance: a network prediction (one forward pass)"
 #: the options that apply to inverse problems only
 INVERSE_OPTIONS = ("restarts", "steps", "lr", "w_pde", "seed")
 
@@ -92,7 +91,7 @@ class DGNOSolver(LearnedSolver):
         opts = check_options(self.name, options, self.options)
         model = self.load_model(opts["model"])
         if isinstance(problem, DarcyInverse):
-            _check_f(model, problem.parameters())
+            check_params(model, model.config["problem"], problem.parameters())
             return PreparedInverse(model, problem, opts, time.perf_counter() - t0)
         given = [k for k in INVERSE_OPTIONS if k in options]
         if given:
@@ -117,21 +116,12 @@ class DGNOSolver(LearnedSolver):
         return result
 
 
-def _check_f(model: TrainedModel, params: dict[str, Any]) -> None:
-    trained = model.config["params"]["f"]
-    f = params.get("f")
-    if f is not None and (np.ndim(f) != 0 or not np.isclose(float(f), trained)):
-        shown = "an array" if np.ndim(f) else f
-        raise ModelMismatchError(f"this dgno model was trained for the forcing f={trained}; "
-                                 f"got f={shown}")
-
-
 def _check_forward_problem(model: TrainedModel, problem: Any) -> None:
     if not isinstance(problem, DarcyFlow):
         raise UnsupportedTypeError(f"'dgno' solves DarcyFlow and DarcyInverse problems; got "
                                    f"{type(problem).__name__}")
     check_grid(model, problem.grid_shape)
-    _check_f(model, {"f": problem.f})
+    check_params(model, model.config["problem"], problem.parameters())
     if model.config["coefficient"] == "bernoulli":
         phases = model.config["phases"]
         values = np.unique(problem.a)
@@ -162,33 +152,14 @@ class PreparedForward(Prepared):
         seconds = (time.perf_counter() - t0) / len(self.problems)
         solutions = []
         for i, problem in enumerate(self.problems):
-            extras = {k: v[i] for k, v in out.items() if k != "u"}
-            solutions.append(_forward_solution(problem, out["u"][i], extras, seconds,
-                                               self.setup_time))
+            info = {"network_calls": 1, "prepared_setup_time": self.setup_time}
+            if "a" in out:
+                info["a_reconstructed"] = out["a"][i]
+            if "phase_probability" in out:
+                info["phase_probability"] = out["phase_probability"][i]
+            solutions.append(prediction_solution(problem, out["u"][i], method=self.method,
+                                                 seconds=seconds, options={}, info=info))
         return solutions[0] if self.single else solutions
-
-
-def _forward_solution(problem: DarcyFlow, u: np.ndarray, extras: dict[str, np.ndarray],
-                      seconds: float, setup_time: float) -> Solution:
-    finite = bool(np.all(np.isfinite(u)))
-    info: dict[str, Any] = {"network_calls": 1, "prepared_setup_time": setup_time}
-    if "a" in extras:
-        info["a_reconstructed"] = extras["a"]
-    if "phase_probability" in extras:
-        info["phase_probability"] = extras["phase_probability"]
-    residuals: list[float] = []
-    if finite:
-        info["reason"] = NO_TOLERANCE
-        lp = problem.to_linear_problem()
-        residuals = [lp.residual_norm(problem.vector_from_solution(u))
-                     / float(np.linalg.norm(lp.b))]
-        info["relative_residual"] = residuals[0]
-    else:
-        info["reason"] = "failed: the network's prediction contains NaN or Inf"
-        warnings.warn(f"dgno: {info['reason']}", RuntimeWarning, stacklevel=4)
-    return Solution(x=u, converged=None if finite else False, iterations=1,
-                    residuals=np.asarray(residuals), setup_time=0.0, solve_time=seconds,
-                    method="dgno", options={}, info=info)
 
 
 @dataclass

@@ -12,7 +12,7 @@ import numpy as np
 from sciml.backend import torch_device
 from sciml.errors import InvalidProblemError, ModelMismatchError, UnsupportedTypeError
 from sciml.learn.normalizers import normalizer_from_state
-from sciml.learn.trained_model import TrainedModel
+from sciml.learn.trained_model import TrainedModel, check_params
 from sciml.problems import PDEProblem
 from sciml.solution import Solution
 from sciml.solver_base import Prepared
@@ -102,27 +102,41 @@ class PreparedOperator(Prepared):
 
     def _solution(self, problem: PDEProblem, u: np.ndarray, seconds: float,
                   residuals_wanted: bool) -> Solution:
-        finite = bool(np.all(np.isfinite(u)))
-        info: dict[str, Any] = {"network_calls": 1, "prepared_setup_time": self.setup_time,
-                                "train_grid": self.trained.config["train_grid"]}
-        residuals: list[float] = []
-        if not finite:
-            info["reason"] = ("failed: the network's prediction contains NaN or Inf (the "
-                              "weights or the input are outside what the model handles)")
-            warnings.warn(f"{self.method}: {info['reason']}", RuntimeWarning, stacklevel=4)
-        else:
-            info["reason"] = NO_TOLERANCE
-            if problem.has_linear_form and residuals_wanted:
-                lp = problem.to_linear_problem()
-                rnorm = lp.residual_norm(problem.vector_from_solution(u))
-                bnorm = float(np.linalg.norm(lp.b))
-                residuals = [rnorm / bnorm if bnorm > 0 else rnorm]
-                info["relative_residual"] = residuals[0]
         options = {"device": None if self.options["device"] is None
                    else str(self.options["device"]), "batch_size": self.options["batch_size"]}
-        return Solution(x=u, converged=None if finite else False, iterations=1,
-                        residuals=np.asarray(residuals), setup_time=0.0, solve_time=seconds,
-                        method=self.method, options=options, info=info)
+        return prediction_solution(
+            problem, u, method=self.method, seconds=seconds, options=options,
+            info={"network_calls": 1, "prepared_setup_time": self.setup_time,
+                  "train_grid": self.trained.config["train_grid"]},
+            residuals=residuals_wanted, stacklevel=5)
+
+
+def prediction_solution(problem: PDEProblem, u: np.ndarray, *, method: str, seconds: float,
+                        options: dict[str, Any], info: dict[str, Any], residuals: bool = True,
+                        stacklevel: int = 4) -> Solution:
+    """The Solution of a network's prediction ``u`` of ``problem`` (shared by every learned
+    operator): no tolerance is claimed (``converged`` None, ``info["reason"]`` says so); a
+    non-finite ``u`` is ``converged=False`` with a RuntimeWarning; where the problem has a
+    reference discretisation (and ``residuals``), the relative residual ``||b - A u|| /
+    ||b||`` is ``residuals`` and ``info["relative_residual"]``."""
+    finite = bool(np.all(np.isfinite(u)))
+    info = dict(info)
+    found: list[float] = []
+    if not finite:
+        info["reason"] = ("failed: the network's prediction contains NaN or Inf (the "
+                          "weights or the input are outside what the model handles)")
+        warnings.warn(f"{method}: {info['reason']}", RuntimeWarning, stacklevel=stacklevel)
+    else:
+        info["reason"] = NO_TOLERANCE
+        if problem.has_linear_form and residuals:
+            lp = problem.to_linear_problem()
+            rnorm = lp.residual_norm(problem.vector_from_solution(u))
+            bnorm = float(np.linalg.norm(lp.b))
+            found = [rnorm / bnorm if bnorm > 0 else rnorm]
+            info["relative_residual"] = found[0]
+    return Solution(x=u, converged=None if finite else False, iterations=1,
+                    residuals=np.asarray(found), setup_time=0.0, solve_time=seconds,
+                    method=method, options=options, info=info)
 
 
 #: the reason a prediction's Solution gives: nothing was checked against a tolerance
@@ -154,14 +168,3 @@ def prepare_operator(solver_cls: Any, problem: Any, options: dict[str, Any]) -> 
                                   f"{sorted(grids)}")
     return PreparedOperator(solver_cls, trained, problems, single, options,
                             time.perf_counter() - t0)
-
-
-def check_params(model: TrainedModel, problem: str, params: dict[str, Any]) -> None:
-    """The problem's parameters must be those the model was trained for."""
-    trained = model.config["params"]
-    for key, value in params.items():
-        if np.ndim(value) != 0 or not np.isclose(float(value), trained[key], rtol=1e-6):
-            shown = "an array" if np.ndim(value) else value
-            raise ModelMismatchError(
-                f"this {model.method!r} model was trained for {problem} with {key}="
-                f"{trained[key]}; got {key}={shown}")

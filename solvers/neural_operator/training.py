@@ -15,7 +15,7 @@ from sciml.learn.losses import RelativeH1, RelativeL2
 from sciml.learn.normalizers import GaussianNormalizer
 from sciml.learn.operator_data import load_operator_data
 from sciml.problems import PDEProblem
-from sciml.learn.trained_model import TrainedModel
+from sciml.learn.trained_model import TrainedModel, check_params
 from sciml.learn.trainer import Trainer
 from sciml.learn.vocabulary import (
     finish_checkpoint,
@@ -25,7 +25,7 @@ from sciml.learn.vocabulary import (
 )
 from sciml.solver_base import check_options
 
-from .prediction import check_params, predict_fields
+from .prediction import predict_fields
 
 _LOSSES = ("l2", "h1")
 
