@@ -47,13 +47,6 @@ BUILTIN_METHODS: dict[str, tuple[str, str]] = {
     "dgno": ("sciml.solvers.dgno.solver:DGNOSolver",
              "DGNO generative neural operator (Zang & Koutsourelakis 2025), forward/inverse "
              "Darcy"),
-    "mgno+cg": ("sciml.solvers.neural_operator.hybrid:MgNOCG",
-                "CG from the MgNO prediction (Darcy)"),
-    "mgno+amg": ("sciml.solvers.neural_operator.hybrid:MgNOAMG",
-                 "AMG-PCG from the MgNO prediction (Darcy)"),
-    "fno+cg": ("sciml.solvers.neural_operator.hybrid:FNOCG", "CG from the FNO prediction (Darcy)"),
-    "fno+amg": ("sciml.solvers.neural_operator.hybrid:FNOAMG",
-                "AMG-PCG from the FNO prediction (Darcy)"),
 }
 
 _registered: dict[str, type[Solver]] = {}

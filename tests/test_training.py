@@ -5,7 +5,7 @@ import torch
 
 from sciml.errors import DataFileError
 from sciml.io.checkpoint import load_checkpoint, save_checkpoint
-from sciml.learn.losses import RelativeH1, RelativeL2
+from sciml.learn.losses import FourierH1, RelativeH1, RelativeL2
 from sciml.learn.trainer import Trainer
 
 
@@ -101,6 +101,22 @@ def test_relative_h1_sees_gradient_errors_that_l2_barely_sees():
     l2, h1 = RelativeL2()(wiggle, true), RelativeH1(ndim=1)(wiggle, true)
     assert h1 > 5 * l2
     assert float(RelativeH1(ndim=1)(true, true)) == 0.0
+
+
+def test_fourier_h1_weights_each_mode_by_its_wavenumber_and_sees_the_checkerboard():
+    n = 64
+    j = torch.arange(n, dtype=torch.float64)
+    true = torch.cos(2 * torch.pi * 3 * j / n)[None, None].expand(1, 1, n, n).clone()
+    error = 0.01 * torch.cos(2 * torch.pi * 10 * j / n)[None, None].expand(1, 1, n, n)
+    # both fields vary along the last axis only: relative error 0.01 sqrt(1+(2*10)^2) /
+    # sqrt(1+(2*3)^2), the wavenumber-k weights of the authors' H1 with a = 2
+    expected = 0.01 * (1 + 400) ** 0.5 / (1 + 36) ** 0.5
+    assert float(FourierH1(ndim=2)(true + error, true)) == pytest.approx(expected, rel=1e-9)
+    checkerboard = 0.01 * (-1.0) ** (j[:, None] + j[None, :])
+    # central differences vanish on the grid-scale mode: the finite-difference H1 sees only
+    # its L2 part, the Fourier H1 weights it most
+    fd = float(RelativeH1(ndim=2)(true + checkerboard, true))
+    assert float(FourierH1(ndim=2)(true + checkerboard, true)) > 5 * fd
 
 
 def test_a_finished_checkpoint_of_other_settings_or_data_is_refused_not_reused(tmp_path):

@@ -115,6 +115,7 @@ class DarcyFlow(PDEProblem):
     """
 
     name = "darcy"
+    zero_boundary = True
     input_fields = ("a",)
     generator = "darcy"
     default_parameters = {"f": 1.0}

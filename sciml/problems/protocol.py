@@ -29,6 +29,9 @@ class PDEProblem:
         Short name (``"darcy"``), used in model configs and in the problem table.
     periodic
         Whether the grid wraps around (finite differences and padding follow it).
+    zero_boundary
+        Whether the solution is zero on the grid's outermost points (homogeneous Dirichlet
+        values stored with the field); learned operators then make those values exact.
     input_fields, output_field
         Field names in the data sets: a learned operator maps the inputs to the output.
     generator
@@ -48,6 +51,7 @@ class PDEProblem:
 
     name: ClassVar[str] = ""
     periodic: ClassVar[bool] = False
+    zero_boundary: ClassVar[bool] = False
     input_fields: ClassVar[tuple[str, ...]] = ()
     output_field: ClassVar[str] = "u"
     generator: ClassVar[str | None] = None

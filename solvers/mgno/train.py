@@ -1,6 +1,6 @@
 """Training options of ``mgno``: ``sciml train mgno --data train.h5 --out mgno.pt``.
 
-Data, loss (relative H1 by default) and optimiser settings are those every neural operator
+Data, loss (relative L2 by default) and optimiser settings are those every neural operator
 shares (:mod:`sciml.solvers.neural_operator.training`); the command line is the shared one
 (:mod:`sciml.learn.train_cli`), the loop the shared :class:`sciml.learn.trainer.Trainer`.
 """

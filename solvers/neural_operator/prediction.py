@@ -18,6 +18,18 @@ from sciml.solution import Solution
 from sciml.solver_base import Prepared
 
 
+def exact_boundary(u: Any, config: dict[str, Any]) -> Any:
+    """``u`` (a ``(batch, channels, *grid)`` tensor) with its outermost grid points set to
+    zero when the model makes its problem's zero Dirichlet values exact (config
+    ``exact_boundary``; models saved before the option existed predict them)."""
+    if not config.get("exact_boundary", False):
+        return u
+    interior = (Ellipsis,) + (slice(1, -1),) * config["ndim"]
+    mask = u.new_zeros(u.shape[-config["ndim"]:])
+    mask[interior] = 1.0
+    return u * mask
+
+
 def predict_fields(cls: Any, model: TrainedModel, a: Any, *, batch_size: int = 32,
                    device: Any = None) -> np.ndarray:
     """Apply ``model`` to input fields ``a`` of shape ``(samples, *grid)`` or ``grid``.
@@ -51,7 +63,8 @@ def predict_fields(cls: Any, model: TrainedModel, a: Any, *, batch_size: int = 3
     with torch.no_grad():
         for start in range(0, len(batch), batch_size):
             x = torch.from_numpy(batch[start:start + batch_size]).to(device)
-            y = norm_u.decode(network(norm_a.encode(x).unsqueeze(1)))[:, 0]
+            y = exact_boundary(norm_u.decode(network(norm_a.encode(x).unsqueeze(1))),
+                               config)[:, 0]
             outputs.append(y.cpu().numpy())
     out = np.concatenate(outputs).astype(np.float64)
     return out[0] if single else out

@@ -75,8 +75,8 @@ class OperatorSolver(LearnedSolver):
         batched forward passes of ``batch_size``); options: ``model``, ``device``, ``batch_size``.
 
         No tolerance applies to a prediction: ``converged`` is None (False for non-finite
-        output); for a guaranteed tolerance use the learned guess + Krylov methods
-        (``"mgno+cg"``, ...).
+        output); for a guaranteed tolerance solve the discrete system with a classical
+        method (``"amg"``, ``"cg"``, ``"direct"``).
         """
         prepared = self.prepare(problem, **options)
         result = prepared.solve()

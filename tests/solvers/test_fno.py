@@ -74,13 +74,6 @@ def test_save_load_round_trip_with_weights_only(trained: TrainedModel, tmp_path)
     assert set(metrics) == {"rel_l2", "rel_h1"}
 
 
-def test_fno_cg_reaches_the_tolerance(trained: TrainedModel) -> None:
-    a = darcy_pairs(1, 17, seed=3)[0][0]
-    sol = sciml.solve(sciml.problems.DarcyFlow(a=a), method="fno+cg", model=trained,
-                      rtol=1e-8)
-    assert sol.converged and "iterations_saved" in sol.info
-
-
 def test_a_model_of_another_method_is_refused(trained: TrainedModel, tmp_path) -> None:
     path = trained.save(tmp_path / "fno.pt")
     with pytest.raises(sciml.errors.ModelMismatchError, match="'fno' model"):

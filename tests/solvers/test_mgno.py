@@ -1,4 +1,4 @@
-"""MgNO: architecture, training through the shared loop, persistence, hybrids, bad input."""
+"""MgNO: architecture, training through the shared loop, persistence, bad input."""
 
 from __future__ import annotations
 
@@ -12,8 +12,7 @@ from sciml.registry import get_solver_class
 from sciml.errors import InvalidOptionError, ModelMismatchError
 from sciml.io.datasets import DatasetSpec, write_dataset
 from sciml.learn.trained_model import TrainedModel
-from sciml.problems.darcy import assemble_darcy
-from sciml.solvers.mgno.model import MgNO, minimum_grid
+from sciml.solvers.mgno.model import MgConv, MgNO, _fit, minimum_grid
 
 from operator_data import darcy_pairs, periodic_pairs
 
@@ -35,9 +34,48 @@ def test_reference_darcy_config_has_572661_parameters() -> None:
                 + (layers - 1) * _vcycle_parameters(c_u, c_u, smoothing)
                 + (1 * c_u + c_u) + (layers - 1) * (c_u * c_u + c_u)     # W u + b
                 + c_u)                                                   # head, no bias
-    net = MgNO(2, channels=24, layers=4, levels=6)
+    net = MgNO(2, channels=24, layers=4, levels=6, init="paper")
     assert expected == 572_661
     assert sum(p.numel() for p in net.parameters()) == expected
+    multigrid = MgNO(2, channels=24, layers=4, levels=6, init="multigrid")
+    assert sum(p.numel() for p in multigrid.parameters()) == expected
+
+
+def test_multigrid_init_transfers_are_full_weighting_and_linear_interpolation(
+        monkeypatch) -> None:
+    import sciml.solvers.mgno.model as mgno_model
+
+    monkeypatch.setattr(mgno_model, "_TRANSFER_NOISE", 0.0)
+    cycle = MgConv(2, 3, 3, [(1, 0)] * 3, "zeros", init="multigrid")
+    x = torch.linspace(0, 1, 17, dtype=torch.float32)
+    plane = (2 * x[:, None] + 3 * x[None, :] + 1).expand(1, 3, 17, 17)
+    with torch.no_grad():
+        coarse = cycle.restrict_f[0](plane)            # 9 x 9: fine points 0, 2, ..., 16
+        fine = _fit(cycle.prolong[0](coarse), (17, 17), periodic=False)
+    # full weighting reproduces a linear field at interior coarse points, and linear
+    # interpolation reproduces it at every interior fine point
+    np.testing.assert_allclose(coarse[0, :, 1:-1, 1:-1], plane[0, :, 2:-2:2, 2:-2:2],
+                               rtol=1e-6)
+    np.testing.assert_allclose(fine[0, :, 2:-2, 2:-2], plane[0, :, 2:-2, 2:-2], rtol=1e-6)
+
+
+def test_multigrid_init_lets_the_coarse_levels_carry_a_smooth_input_at_its_size() -> None:
+    def coarse_share_and_gain(init: str) -> tuple[float, float]:
+        torch.manual_seed(0)
+        cycle = MgConv(1, 32, 1, [(1, 0)] * 9 + [(2, 0)], "circular", init=init)
+        f = torch.sin(2 * torch.pi * torch.arange(1024) / 1024)[None, None]
+        with torch.no_grad():
+            full = cycle(f)
+            for conv in cycle.prolong[3:]:             # cut off levels 4 and coarser
+                conv.weight.zero_()
+            local = cycle(f)
+        gain = float(full.norm() / (f.norm() * 32 ** 0.5))
+        return float((full - local).norm() / full.norm()), gain
+
+    paper_share, _ = coarse_share_and_gain("paper")
+    share, gain = coarse_share_and_gain("multigrid")
+    assert paper_share < 0.05            # PyTorch's default: the far levels are silent
+    assert share > 0.5 and 0.5 < gain < 2.0
 
 
 @pytest.mark.parametrize("padding", ["zeros", "circular", "reflect"])
@@ -109,22 +147,6 @@ def test_save_load_round_trip_with_weights_only(trained: TrainedModel, tmp_path)
     assert loaded.num_parameters() == trained.num_parameters()
 
 
-def test_mgno_cg_reaches_tolerance_in_fewer_iterations_than_zero_guess() -> None:
-    a, u = darcy_pairs(8, 9)
-    model = sciml.train("mgno", data=(a, u), problem="darcy", epochs=300, seed=0, lr=1e-2, loss="l2",
-                        val_fraction=0, schedule=None, progress=False, channels=8, layers=2,
-                        levels=2)
-    problem = sciml.problems.DarcyFlow(a=a[0])
-    sol = sciml.solve(problem, method="mgno+cg", model=model, rtol=1e-4)
-    A, b = assemble_darcy(a[0])
-    residual = np.linalg.norm(b - A @ sol.x[1:-1, 1:-1].ravel()) / np.linalg.norm(b)
-    assert sol.converged and residual <= 1e-4
-    assert sol.iterations < sol.info["iterations_zero_guess"]
-    assert sol.info["iterations_saved"] == sol.info["iterations_zero_guess"] - sol.iterations
-    amg = sciml.solve(problem, method="mgno+amg", model=model, rtol=1e-8)
-    assert amg.converged and amg.info["residual_norm"] <= 1e-8 * np.linalg.norm(b)
-
-
 def test_burgers_like_1d_data_train_a_periodic_model() -> None:
     u0, u = periodic_pairs(16, 64)
     model = sciml.train("mgno", data=(u0, u), problem="burgers", epochs=2, progress=False, **TINY)
@@ -188,11 +210,6 @@ def test_non_finite_weights_give_a_failed_solution_with_a_warning(trained, corru
     with pytest.warns(RuntimeWarning, match="NaN or Inf"):
         sol = sciml.solve(sciml.problems.DarcyFlow(a=a), method="mgno", model=broken)
     assert sol.converged is False and "NaN or Inf" in sol.info["reason"]
-    # the hybrid does not blame an x0 nobody passed: it starts from zero and says why
-    hybrid = sciml.solve(sciml.problems.DarcyFlow(a=a), method="mgno+cg", model=broken,
-                         rtol=1e-6)
-    assert hybrid.converged and "started from zero" in hybrid.info["guess_rejected"]
-    assert hybrid.info["iterations_saved"] == 0
 
 
 def test_tolerance_options_are_refused_for_a_prediction_listing_the_options(trained) -> None:
@@ -240,29 +257,3 @@ def test_evaluate_accepts_a_saved_model_path(trained, darcy_data, tmp_path) -> N
         sciml.evaluate(trained, data=darcy_data))
 
 
-def test_a_hybrid_with_comparison_assembles_once_and_builds_one_hierarchy(trained,
-                                                                          monkeypatch) -> None:
-    import pyamg
-
-    import sciml.problems.darcy as darcy
-    import sciml.solvers.classical.amg as amg_module
-
-    calls = {"assemble": 0, "hierarchy": 0}
-    assemble, build = darcy.assemble_darcy, pyamg.smoothed_aggregation_solver
-
-    def counted_assemble(*args, **kwargs):
-        calls["assemble"] += 1
-        return assemble(*args, **kwargs)
-
-    def counted_build(*args, **kwargs):
-        calls["hierarchy"] += 1
-        return build(*args, **kwargs)
-
-    monkeypatch.setattr(darcy, "assemble_darcy", counted_assemble)
-    monkeypatch.setitem(amg_module._BUILDERS, "sa", counted_build)
-    problem = sciml.problems.DarcyFlow(a=darcy_pairs(1, 17, seed=7)[0][0])
-    sol = sciml.solve(problem, method="mgno+amg", model=trained, rtol=1e-8, compare=True)
-    assert sol.converged and "iterations_zero_guess" in sol.info
-    assert calls == {"assemble": 1, "hierarchy": 1}
-    alone = sciml.solve(problem, method="mgno", model=trained).info["relative_residual"]
-    assert sol.info["guess_relative_residual"] == pytest.approx(alone, rel=1e-9)
