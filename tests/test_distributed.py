@@ -26,6 +26,7 @@ if not dist.is_available():
 import sciml  # noqa: E402
 from sciml.cli import main  # noqa: E402
 from sciml.errors import InvalidOptionError  # noqa: E402
+from sciml.io.checkpoint import load_checkpoint  # noqa: E402
 from sciml.io.datasets import DatasetSpec, write_dataset  # noqa: E402
 from sciml.learn.distributed import Ranks, RankBatches  # noqa: E402
 from sciml.learn.trainer import Trainer  # noqa: E402
@@ -165,27 +166,57 @@ def test_two_processes_train_mgno_and_deep_cd_like_one_and_only_rank_0_writes(
     assert "world_size: checkpoint 2, now 1" in err and "--nproc_per_node=2" in err
 
 
-@pytest.mark.parametrize("how", [signal.SIGKILL, signal.SIGSTOP], ids=["dead", "hung"])
-def test_a_killed_or_hung_rank_makes_the_other_exit_with_an_error_within_the_timeout(
-        data, tmp_path, how):
-    argv = ["mgno", "--data", data, "--epochs", 100_000, "--batch-size", 2, *NET_FLAGS,
-            "--no-progress", "--out", tmp_path / "m.pt"]
-    procs = launch([train_cli(*argv)] * 2, [tmp_path] * 2)
-    checkpoint = tmp_path / "m.pt.ckpt"
+def signal_rank_1_mid_run(argv, folders, how):
+    """Start 2 ranks, send ``how`` to rank 1 once rank 0 saved a checkpoint; return rank
+    0's exit code, its stderr and the seconds it took to exit after the signal."""
+    procs = launch([train_cli(*argv)] * 2, folders)
+    checkpoint = folders[0] / "m.pt.ckpt"
     deadline = time.monotonic() + 60
     while not checkpoint.exists() and time.monotonic() < deadline:
-        time.sleep(0.1)
-    assert checkpoint.exists(), "the run never finished an epoch"
-    procs[1].send_signal(how)
-    killed = time.monotonic()
+        time.sleep(0.01)
     try:
+        assert checkpoint.exists(), "the run never finished an epoch"
+        procs[1].send_signal(how)
+        signalled = time.monotonic()
         code, err = finish(procs[:1], limit=TIMEOUT + 20)[0]
+        return code, err, time.monotonic() - signalled
     finally:
         procs[1].kill()
         procs[1].communicate()
-    assert code == 2 and time.monotonic() - killed < TIMEOUT + 10
+
+
+def assert_collective_failure(code, err, seconds):
+    assert code == 2 and seconds < TIMEOUT + 10
     last = err.strip().splitlines()[-1]
     assert "rank 0 of 2" in last and "failed" in last, err
+
+
+def test_a_killed_rank_stops_the_other_and_the_rerun_resumes_from_rank_0s_checkpoint(
+        data, tmp_path):
+    folders = [tmp_path / "rank0", tmp_path / "rank1"]
+    for folder in folders:
+        folder.mkdir()
+    argv = ["mgno", "--data", data, "--epochs", 20, "--batch-size", 2, *NET_FLAGS,
+            "--no-progress", "--out", "m.pt"]
+    assert_collective_failure(*signal_rank_1_mid_run(argv, folders, signal.SIGKILL))
+    assert not (folders[0] / "m.pt").exists()
+    saved = load_checkpoint(folders[0] / "m.pt.ckpt")["report"]["history"]
+    assert 1 <= len(saved) < 20
+    # the rerun resumes: rank 0 reads the checkpoint (rank 1's folder has none) and sends it
+    results = finish(launch([train_cli(*argv)] * 2, folders))
+    assert [code for code, _ in results] == [0, 0], results
+    resumed = sciml.load_model(folders[0] / "m.pt")
+    history = resumed.provenance["history"]
+    assert len(history) == 20 and history[:len(saved)] == saved   # not trained again
+    single = sciml.train("mgno", data=str(data), epochs=20, batch_size=2, progress=False,
+                         **NET)
+    assert_same_weights(weights(resumed), weights(single))
+
+
+def test_a_hung_rank_makes_the_other_exit_with_an_error_within_the_timeout(data, tmp_path):
+    argv = ["mgno", "--data", data, "--epochs", 100_000, "--batch-size", 2, *NET_FLAGS,
+            "--no-progress", "--out", "m.pt"]
+    assert_collective_failure(*signal_rank_1_mid_run(argv, [tmp_path] * 2, signal.SIGSTOP))
 
 
 def test_a_missing_data_file_on_one_rank_stops_both_with_its_message(data, tmp_path):

@@ -202,7 +202,8 @@ def all_sum(values: list[float]) -> list[float]:
 
 
 def gather(value: Any) -> list[Any]:
-    """``value`` of every rank (picklable), in rank order; ``[value]`` in one process."""
+    """``value`` of every rank (small and picklable), in rank order; ``[value]`` in one
+    process."""
     if not ranks().distributed:
         return [value]
     import torch.distributed as dist  # noqa: PLC0415
@@ -231,14 +232,25 @@ def agree(check: Callable[[], T], *, main_only: bool = False) -> T:
             failure, message = exc, f"{type(exc).__name__}: {exc}"
     if not here.distributed:
         return result  # type: ignore[return-value]
-    reports = gather((message, result if main_only and here.main else None))
+    reports = gather(message)
     if message is not None:
         raise failure
-    failed = [(rank, text) for rank, (text, _) in enumerate(reports) if text is not None]
+    failed = [(rank, text) for rank, text in enumerate(reports) if text is not None]
     if failed:
         rank, text = failed[0]
         raise DistributedError(f"rank {rank} failed, so rank {here.rank} stops too: {text}")
-    return reports[0][1] if main_only else result  # type: ignore[return-value]
+    return broadcast(result) if main_only else result  # type: ignore[return-value]
+
+
+def broadcast(value: Any) -> Any:
+    """Rank 0's ``value`` (picklable) on every rank; ``value`` itself in one process."""
+    if not ranks().distributed:
+        return value
+    import torch.distributed as dist  # noqa: PLC0415
+
+    box = [value]
+    _collective("receiving rank 0's state", lambda: dist.broadcast_object_list(box, src=0))
+    return box[0]
 
 
 def data_parallel(model: Any, loss: Callable[[Any, Any], Any], device: Any
