@@ -140,7 +140,7 @@ def generate(out: str | os.PathLike, samples: int, *, resolution: int = 8192,
         Covariance ``sigma^2 (-Laplacian + tau^2 I)^(-alpha)`` of ``u0``.
     **run_options
         ``seed``, ``workers``, ``chunk_size``, ``test_samples``, ``overwrite``, ``progress``
-        of :func:`sciml.data_gen.runner.run`.
+        and ``dask`` (a Dask cluster) of :func:`sciml.data_gen.runner.run`.
     """
     require("burgers", {
         f"resolution >= 4 divisible by downsample >= 1 (got {resolution}, {downsample})":

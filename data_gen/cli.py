@@ -10,6 +10,8 @@ Examples
     sciml datagen poisson --shape 64 64 64 --kind spectral --power 1 --no-solve \\
         --samples 2000 --out rhs.h5
     sciml datagen convection --beta 30 --out convection.h5
+    sciml datagen darcy --samples 1024 --out darcy.h5 --dask local:2   # or:
+    sciml datagen darcy --samples 1024 --out darcy.h5 --scheduler tcp://host:8786
 
 An interrupted run resumes when the same command is run again.
 """
@@ -27,7 +29,7 @@ from sciml.io.atomic import check_output_path
 
 from . import burgers, convection, darcy, poisson
 
-_RUN_OPTIONS = ("seed", "workers", "chunk_size", "test_samples", "overwrite")
+_RUN_OPTIONS = ("seed", "workers", "chunk_size", "test_samples", "overwrite", "dask")
 
 
 def _cpu_count() -> int:
@@ -48,6 +50,13 @@ def _common(parser: argparse.ArgumentParser, samples: int | None) -> None:
     group.add_argument("--seed", type=int, default=0, help="root seed (default 0)")
     group.add_argument("--workers", type=int, default=_cpu_count(),
                        help="worker processes (default: all cores, %(default)s here)")
+    where = group.add_mutually_exclusive_group()
+    where.add_argument("--dask", metavar="local:N",
+                       help="run the chunks on a new local Dask cluster of N worker "
+                            "processes instead (needs the dask extra)")
+    where.add_argument("--scheduler", dest="dask", metavar="ADDRESS",
+                       help="run the chunks on the Dask cluster of this scheduler, e.g. "
+                            "tcp://host:8786")
     group.add_argument("--chunk-size", type=int, default=None,
                        help="samples per saved chunk (default: about samples/64, at most 64)")
     group.add_argument("--test-samples", type=int, default=None,

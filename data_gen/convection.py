@@ -117,7 +117,7 @@ def generate(out: str | os.PathLike, samples: int = 1, *, beta: float = 30.0,
         Gaussian random field with ``alpha``, ``tau``, scaled to unit variance).
     **run_options
         ``seed``, ``workers``, ``chunk_size``, ``test_samples``, ``overwrite``, ``progress``
-        of :func:`sciml.data_gen.runner.run`.
+        and ``dask`` (a Dask cluster) of :func:`sciml.data_gen.runner.run`.
     """
     require("convection", {
         f"initial one of {INITIAL_STATES} (got {initial!r})": initial in INITIAL_STATES,

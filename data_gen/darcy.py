@@ -186,7 +186,7 @@ def generate(out: str | os.PathLike, samples: int, *, family: str = "smooth",
         Linear solver (``"direct"`` or ``"amg"``).
     **run_options
         ``seed``, ``workers``, ``chunk_size``, ``test_samples``, ``overwrite``, ``progress``
-        of :func:`sciml.data_gen.runner.run`.
+        and ``dask`` (a Dask cluster) of :func:`sciml.data_gen.runner.run`.
 
     Returns
     -------

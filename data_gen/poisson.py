@@ -122,7 +122,7 @@ def generate(out: str | os.PathLike, samples: int, *, shape: Sequence[int] = (64
         Also store ``u`` solved by AMG-PCG to relative residual ``rtol``.
     **run_options
         ``seed``, ``workers``, ``chunk_size``, ``test_samples``, ``overwrite``, ``progress``
-        of :func:`sciml.data_gen.runner.run`.
+        and ``dask`` (a Dask cluster) of :func:`sciml.data_gen.runner.run`.
     """
     shape = tuple(int(n) for n in shape)
     require("poisson", {

@@ -12,7 +12,8 @@ coordinates, and a picklable function drawing one sample from a random generator
   processes with single-threaded BLAS (:data:`SINGLE_THREAD_ENV`) and are saved as they
   finish through :class:`sciml.io.ChunkedWriter`, which publishes each chunk atomically,
   resumes an interrupted run and publishes the final file atomically; a worker whose
-  parent dies exits too;
+  parent dies exits too; with ``dask=`` the same chunk tasks run on a ``dask.distributed``
+  cluster instead (:mod:`sciml.data_gen.dask_runner`), with the same bits and guarantees;
 * a tqdm bar shows samples done.
 """
 
@@ -115,7 +116,7 @@ def default_chunk_size(samples: int) -> int:
 
 def run(out: str | os.PathLike, recipe: Recipe, samples: int, *, seed: int = 0,
         workers: int = 1, chunk_size: int | None = None, test_samples: int | None = None,
-        overwrite: bool = False, progress: bool = True) -> Path:
+        overwrite: bool = False, progress: bool = True, dask: str | None = None) -> Path:
     """Generate ``samples`` samples of ``recipe`` into the HDF5 file ``out``.
 
     Parameters
@@ -141,6 +142,11 @@ def run(out: str | os.PathLike, recipe: Recipe, samples: int, *, seed: int = 0,
         Replace an existing ``out`` and discard an interrupted run's chunks.
     progress
         Show a tqdm progress bar.
+    dask
+        Run the chunks on a ``dask.distributed`` cluster instead of the process pool:
+        ``"local:N"`` (a new local cluster of ``N`` worker processes) or a scheduler
+        address such as ``"tcp://host:8786"``; ``workers`` is then unused. Needs the
+        ``dask`` extra.
 
     Returns
     -------
@@ -155,7 +161,11 @@ def run(out: str | os.PathLike, recipe: Recipe, samples: int, *, seed: int = 0,
         An interrupted run with other settings is in ``<out>.partial/``, or another live run
         writes ``out`` (it holds ``<out>.lock``; see :class:`sciml.io.datasets.RunLock`).
     sciml.errors.UsageError
-        ``samples``, ``workers``, ``chunk_size`` or ``test_samples`` out of range.
+        ``samples``, ``workers``, ``chunk_size`` or ``test_samples`` out of range; ``dask``
+        malformed or dask not installed.
+    sciml.errors.DistributedError
+        The Dask scheduler does not answer within the timeout
+        (:func:`sciml.data_gen.dask_runner.timeout_seconds`).
 
     Notes
     -----
@@ -172,6 +182,10 @@ def run(out: str | os.PathLike, recipe: Recipe, samples: int, *, seed: int = 0,
     test = samples // 10 if test_samples is None else int(test_samples)
     if not 0 <= test <= samples:
         raise UsageError(f"test_samples must be in [0, {samples}], got {test}")
+    if dask is not None:
+        from .dask_runner import parse_target  # noqa: PLC0415
+
+        parse_target(dask)
     spec = DatasetSpec(generator=recipe.generator, parameters=recipe.parameters, seed=seed,
                        samples=samples, fields=recipe.fields, coords=recipe.coords,
                        splits={"train": (0, samples - test), "test": (samples - test, samples)})
@@ -183,7 +197,12 @@ def run(out: str | os.PathLike, recipe: Recipe, samples: int, *, seed: int = 0,
                   desc=f"{recipe.generator} -> {Path(out).name}", dynamic_ncols=True) as bar:
             if pending:
                 try:
-                    _compute_in_workers(writer, recipe, seed, pending, workers, bar)
+                    if dask is None:
+                        _compute_in_workers(writer, recipe, seed, pending, workers, bar)
+                    else:
+                        from .dask_runner import compute_on_dask  # noqa: PLC0415
+
+                        compute_on_dask(writer, recipe, seed, pending, dask, bar)
                 except Exception:
                     # a run that failed before its first chunk (bad parameters met in the
                     # workers) leaves nothing to resume: do not block the corrected command

@@ -46,3 +46,8 @@ class UsageError(SciMLError, ValueError):
 class InsufficientMemoryError(SciMLError, MemoryError):
     """A computation that does not fit in the memory available: refused up front with the
     estimate and the available memory, or an allocation that failed on the way."""
+
+
+class DistributedError(SciMLError, RuntimeError):
+    """A multi-process run that cannot go on: a process died, did not answer within the
+    collective timeout, or failed on its own input (the others stop too, naming it)."""

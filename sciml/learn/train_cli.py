@@ -13,6 +13,11 @@ the checkpoint, by default ``OUT.ckpt``) is checked: an existing file is refused
 must be writable. After training the model is saved first, then evaluated on ``--test``
 (the metrics are then added to the saved model), then the checkpoint is removed unless
 ``--keep-checkpoint``.
+
+Under ``torchrun --nproc_per_node=N sciml train ...`` every process trains its share
+(:mod:`sciml.learn.distributed`); the outputs are checked and written by rank 0 alone, the
+inputs are checked on every rank, and a rank whose check fails stops all of them with its
+message.
 """
 
 from __future__ import annotations
@@ -26,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import DataFileError, SciMLError, UsageError
-from . import vocabulary
+from . import distributed, vocabulary
 from ..io.atomic import check_output_path
 from ..io.datasets import RunLock
 from ..solver_base import LearnedSolver
@@ -126,21 +131,32 @@ def main(cls: Any, argv: list[str]) -> int:
 
     extras = train_extras(cls)
     args = build_parser(cls.name, extras).parse_args(argv)
+    from ..backend import torch_device  # noqa: PLC0415
+
+    here = distributed.setup(torch_device(args.device))   # one process: joins nothing
     inputs = [x for x in (args.data, args.test) if x is not None]
-    out = check_output_path(args.out, overwrite=args.overwrite, inputs=inputs)
-    report = check_output_path(out.with_suffix(".json"), overwrite=args.overwrite,
-                               inputs=inputs)
+    out = Path(args.out)
     checkpoint = Path(args.checkpoint or f"{out}.ckpt")
-    check_output_path(checkpoint, overwrite=True, inputs=[*inputs, out])
-    if args.data is not None and not Path(args.data).is_file():
-        raise UsageError(f"--data {args.data}: no such file")
-    if args.test is not None and not Path(args.test).is_file():
-        raise UsageError(f"--test {args.test}: no such file")
-    if args.test is not None and cls.evaluate.__func__ is LearnedSolver.evaluate.__func__:
-        raise UsageError(f"--test: {cls.name!r} has no evaluation on a data file")
-    if args.threads is not None:
-        if args.threads < 1:
+
+    def check_outputs() -> None:   # rank 0 writes them
+        check_output_path(out, overwrite=args.overwrite, inputs=inputs)
+        check_output_path(out.with_suffix(".json"), overwrite=args.overwrite, inputs=inputs)
+        check_output_path(checkpoint, overwrite=True, inputs=[*inputs, out])
+
+    def check_inputs() -> None:    # every rank reads them
+        if args.data is not None and not Path(args.data).is_file():
+            raise UsageError(f"--data {args.data}: no such file")
+        if args.test is not None and not Path(args.test).is_file():
+            raise UsageError(f"--test {args.test}: no such file")
+        if args.test is not None and cls.evaluate.__func__ is LearnedSolver.evaluate.__func__:
+            raise UsageError(f"--test: {cls.name!r} has no evaluation on a data file")
+        if args.threads is not None and args.threads < 1:
             raise UsageError(f"--threads must be >= 1, got {args.threads}")
+
+    distributed.agree(check_outputs, main_only=True)
+    distributed.agree(check_inputs)
+    report = out.with_suffix(".json")
+    if args.threads is not None:
         import torch  # noqa: PLC0415
 
         torch.set_num_threads(args.threads)
@@ -148,14 +164,21 @@ def main(cls: Any, argv: list[str]) -> int:
     start = time.perf_counter()
     command = shlex.join(["sciml", "train", cls.name, *argv])
     # one training per output at a time: a second one fails at once, naming the first
-    lock = RunLock(f"{out}.lock", {"method": cls.name, "command": command}, what="training")
+    locks: list[RunLock] = []      # rank 0's; its failure stops every rank
+    distributed.agree(lambda: locks.append(RunLock(
+        f"{out}.lock", {"method": cls.name, "command": command}, what="training")),
+        main_only=True)
     vocabulary._COMMAND_LINE.append(command)
     try:
         model = train(cls.name, data=args.data, **options)
-        model.save(out, overwrite=args.overwrite)   # before the evaluation: never lost
+        if here.main:
+            model.save(out, overwrite=args.overwrite)   # before the evaluation: never lost
     finally:
         vocabulary._COMMAND_LINE.pop()
-        lock.release()
+        for lock in locks:
+            lock.release()
+    if not here.main:
+        return 0   # rank 0 evaluates and writes the report
     if args.test is not None:
         try:
             model.metrics.update(evaluate(model, data=args.test, device=args.device))

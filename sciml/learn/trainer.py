@@ -7,6 +7,13 @@ checkpoints each epoch and resuming after a kill. A method supplies only its mod
 form (the loss is used when none is given) and extra state to save beside the weights
 (configs, normalisers).
 
+Under ``torchrun`` the same loop trains data-parallel (:mod:`sciml.learn.distributed`):
+``batch_size`` stays the global batch, each rank takes its share of every global batch,
+DDP averages the gradients (each rank's loss weighted by its share, so the step is the one
+of a single process), the epoch's loss and validation metric are summed over the ranks so
+every rank selects the same best epoch, rank 0 alone writes checkpoints and shows progress,
+and a resume loads rank 0's checkpoint on every rank.
+
 Options follow pyamg's ``(name, {kwargs})`` convention::
 
     Trainer(model, loss, epochs=100,
@@ -24,12 +31,13 @@ import random
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Iterator, Sequence
 
 import numpy as np
 
 from ..errors import InvalidOptionError
 from ..io.checkpoint import load_checkpoint, save_checkpoint
+from . import distributed
 
 Option = tuple[str, dict[str, Any]]
 LossFn = Callable[[Any, Any], Any]
@@ -106,7 +114,8 @@ class Trainer:
     epochs
         Number of passes over the training data.
     batch_size
-        Samples per optimiser step.
+        Samples per optimiser step: the global batch when several processes train (it must
+        then be divisible by their number; each takes ``batch_size / world_size``).
     optimizer, schedule
         ``(name, kwargs)`` pairs, see the module docstring; schedules step once per epoch.
     metric
@@ -118,7 +127,8 @@ class Trainer:
     resume
         Continue from ``checkpoint`` when it exists. Resuming needs the checkpoint's recorded
         run to match this one: the settings (``epochs``, ``batch_size``, ``optimizer``,
-        ``schedule``, ``seed``, ``grad_clip`` and the caller's ``settings``) and the data
+        ``schedule``, ``seed``, ``grad_clip``, the number of processes and the caller's
+        ``settings``) and the data
         fingerprint (SHA-256 of the training and validation tensors' bytes); otherwise
         :class:`~sciml.errors.InvalidOptionError` names what differs. ``False`` ignores
         (and overwrites) an existing checkpoint.
@@ -145,6 +155,12 @@ class Trainer:
             raise InvalidOptionError(f"epochs must be >= 1, got {epochs}")
         if batch_size < 1:
             raise InvalidOptionError(f"batch_size must be >= 1, got {batch_size}")
+        self.ranks = distributed.ranks()
+        if batch_size % self.ranks.world_size:
+            raise InvalidOptionError(
+                f"batch_size {batch_size} is the global batch and must be divisible by the "
+                f"{self.ranks.world_size} training processes (each takes an equal share); "
+                f"choose a multiple of {self.ranks.world_size}")
         self.model = model
         self.loss = loss
         self.metric = metric or loss
@@ -164,13 +180,16 @@ class Trainer:
         self.settings = {"epochs": epochs, "batch_size": batch_size,
                          "optimizer": list(optimizer),
                          "schedule": None if schedule is None else list(schedule),
-                         "seed": seed, "grad_clip": grad_clip, **(settings or {})}
+                         "seed": seed, "grad_clip": grad_clip,
+                         "world_size": self.ranks.world_size, **(settings or {})}
         self._run: dict[str, str] = {}
 
     # -- data ---------------------------------------------------------------------------
-    def _loader(self, data: Any, shuffle: bool, epoch: int) -> Any:
+    def _batches(self, data: Any, shuffle: bool, epoch: int) -> Iterator[tuple[Any, Any]]:
+        """``(batch, share)``: this rank's part of each global batch (all of it in one
+        process), in the order of a shuffled ``DataLoader`` seeded by seed and epoch."""
         import torch  # noqa: PLC0415
-        from torch.utils.data import DataLoader, Dataset, TensorDataset  # noqa: PLC0415
+        from torch.utils.data import Dataset, TensorDataset, default_collate  # noqa: PLC0415
 
         if isinstance(data, torch.Tensor):
             data = TensorDataset(data)
@@ -179,9 +198,15 @@ class Trainer:
         if not isinstance(data, Dataset):
             raise TypeError("training data must be a torch Dataset, a tensor or a tuple of "
                             f"tensors; got {type(data).__name__}")
-        generator = torch.Generator().manual_seed(self.seed * 100_003 + epoch)
-        return DataLoader(data, batch_size=self.batch_size, shuffle=shuffle,
-                          generator=generator)
+        batches = distributed.RankBatches(len(data), self.batch_size, shuffle=shuffle,
+                                          seed=self.seed * 100_003, here=self.ranks)
+        batches.set_epoch(epoch)
+        for share in batches:
+            if isinstance(data, TensorDataset):
+                batch = [tensor[share.indices] for tensor in data.tensors]
+            else:
+                batch = default_collate([data[i] for i in share.indices])
+            yield batch, share
 
     def _to_device(self, batch: Any) -> Any:
         if self.device is None:
@@ -225,21 +250,44 @@ class Trainer:
             f"{key}: checkpoint {recorded.get(key, 'unset')}, now {self._run.get(key, 'unset')}"
             for key in differing)
         hint = (" (a finished run cannot be extended: train again from the start)"
-                if "epochs" in differing else "")
+                if "epochs" in differing else
+                " (resume with as many processes as the checkpoint's run: torchrun "
+                f"--nproc_per_node={json.loads(recorded['world_size'])})"
+                if "world_size" in differing and "world_size" in recorded else "")
         raise InvalidOptionError(
             f"checkpoint {self.checkpoint} was written by another training run ({described})"
             f"{hint}; pass resume=False (--no-resume) to start afresh and overwrite it, or "
             "use another checkpoint path")
 
-    def _try_resume(self) -> int:
-        """Load the checkpoint if resuming; return the first epoch still to run."""
+    def _check_ranks_agree(self) -> None:
+        """Every rank trains the same run: the settings and data of rank 0."""
+        runs = distributed.gather(self._run)
+        for rank, run in enumerate(runs):
+            differing = sorted(key for key in set(run) | set(runs[0])
+                               if run.get(key) != runs[0].get(key))
+            if differing:
+                raise InvalidOptionError(
+                    f"training process {rank} has other settings or data than process 0 "
+                    f"({', '.join(differing)} differ); every process must read the same "
+                    "data with the same options")
+
+    def _read_checkpoint(self) -> dict[str, Any] | None:
+        """The checkpoint's state if resuming (None when there is none to resume)."""
         if not (self.resume and self.checkpoint is not None and self.checkpoint.exists()):
-            return 0
+            return None
         state = load_checkpoint(self.checkpoint)
         if state.get("kind") == "model":
             raise InvalidOptionError(f"checkpoint {self.checkpoint} is a saved model, not a "
                                      "training checkpoint; give another checkpoint path")
         self._check_run(state.get("run", {}))
+        return state
+
+    def _try_resume(self) -> int:
+        """Load the checkpoint if resuming (rank 0 reads it and sends it to every rank);
+        return the first epoch still to run."""
+        state = distributed.agree(self._read_checkpoint, main_only=True)
+        if state is None:
+            return 0
         self.model.load_state_dict(state["model"])
         self.optimizer.load_state_dict(state["optimizer"])
         if self.schedule is not None and state["schedule"] is not None:
@@ -256,11 +304,12 @@ class Trainer:
         self.model.eval()
         total, count = 0.0, 0
         with torch.no_grad():
-            for batch in self._loader(data, shuffle=False, epoch=0):
-                batch = self._to_device(batch)
-                size = len(batch[0]) if isinstance(batch, (tuple, list)) else len(batch)
-                total += float(self.metric(self.model, batch)) * size
-                count += size
+            for batch, share in self._batches(data, shuffle=False, epoch=0):
+                if share.count:
+                    batch = self._to_device(batch)
+                    total += float(self.metric(self.model, batch)) * share.count
+                    count += share.count
+        total, count = distributed.all_sum([total, count])
         return total / max(count, 1)
 
     def fit(self, train_data: Any, val_data: Any = None) -> TrainReport:
@@ -272,34 +321,38 @@ class Trainer:
         from tqdm.auto import tqdm  # noqa: PLC0415
 
         seed_everything(self.seed)
+        distributed.setup(self.device if self.device is not None else "cpu")
         self._record_run(train_data, val_data)
+        self._check_ranks_agree()
         start_epoch = self._try_resume()
+        step_loss = distributed.data_parallel(self.model, self.loss, self.device or "cpu")
         start = time.perf_counter() - self.report.seconds
         bar = tqdm(range(start_epoch, self.epochs), initial=start_epoch, total=self.epochs,
-                   desc="training", unit="epoch", disable=not self.progress)
+                   desc="training", unit="epoch",
+                   disable=not (self.progress and self.ranks.main))
         for epoch in bar:
             torch.manual_seed(self.seed * 100_003 + epoch)
             self.model.train()
             epoch_start = time.perf_counter()
             total, count = 0.0, 0
-            for batch in self._loader(train_data, shuffle=True, epoch=epoch):
+            for batch, share in self._batches(train_data, shuffle=True, epoch=epoch):
                 batch = self._to_device(batch)
                 self.optimizer.zero_grad(set_to_none=True)
-                value = self.loss(self.model, batch)
+                value = step_loss(batch)
                 if not torch.isfinite(value):
                     raise FloatingPointError(
                         f"training loss became {float(value)} at epoch {epoch}; lower the "
                         "learning rate or check the data")
-                value.backward()
+                self._backward(value, share)
                 if self.grad_clip is not None:
                     torch.nn.utils.clip_grad_norm_(self.model.parameters(), self.grad_clip)
                 self.optimizer.step()
-                size = len(batch[0]) if isinstance(batch, (tuple, list)) else len(batch)
-                total += value.item() * size
-                count += size
+                total += value.item() * share.count
+                count += share.count
             lr = self.optimizer.param_groups[0]["lr"]
             if self.schedule is not None:
                 self.schedule.step()
+            total, count = distributed.all_sum([total, count])
             train_loss = total / max(count, 1)
             val = self._evaluate(val_data) if val_data is not None else train_loss
             self.report.history.append({"epoch": epoch, "train_loss": train_loss,
@@ -310,11 +363,24 @@ class Trainer:
                 self._best_state = copy.deepcopy(self.model.state_dict())
             self.report.seconds = time.perf_counter() - start
             bar.set_postfix(loss=f"{train_loss:.3e}", val=f"{val:.3e}")
-            if self.checkpoint is not None:
+            if self.checkpoint is not None and self.ranks.main:
                 save_checkpoint(self.checkpoint, self._state(epoch))
         if self._best_state is not None:
             self.model.load_state_dict(self._best_state)
         return self.report
+
+    def _backward(self, value: Any, share: Any) -> None:
+        """Backpropagate this rank's loss, weighted so that DDP's gradient average over the
+        ranks is the gradient of the global batch's mean loss (the weight is 1 in one
+        process and whenever the shares are equal)."""
+        weight = self.ranks.world_size * share.count / share.global_size
+        if not self.ranks.distributed:
+            value.backward()
+            return
+        try:
+            (value if weight == 1 else value * weight).backward()
+        except RuntimeError as exc:  # the gradient all-reduce lost a rank or timed out
+            raise distributed.collective_failure("averaging the gradients", exc) from exc
 
 
 def _tensors(data: Any) -> list[Any]:

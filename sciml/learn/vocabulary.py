@@ -83,10 +83,12 @@ class TrainingOptions:
         return float(self.optimizer[1].get("lr", 1e-3))
 
     def torch_device(self) -> Any:
-        """The resolved ``torch.device`` (see :func:`sciml.backend.torch_device`)."""
+        """The resolved ``torch.device`` (see :func:`sciml.backend.torch_device`); under
+        torchrun a CUDA device is this process's GPU (:func:`~sciml.learn.distributed.rank_device`)."""
         from ..backend import torch_device  # noqa: PLC0415
+        from .distributed import rank_device  # noqa: PLC0415
 
-        return torch_device(self.device)
+        return rank_device(torch_device(self.device))
 
     def build_network(self, cls: Any, config: dict[str, Any]) -> Any:
         """``cls.build_network(config)`` seeded with :attr:`seed`, on :meth:`torch_device`;
@@ -303,8 +305,11 @@ def plain_record(options: TrainingOptions) -> dict[str, Any]:
 
 
 def finish_checkpoint(options: TrainingOptions) -> None:
-    """Remove the training checkpoint after success unless ``keep_checkpoint``."""
-    if options.checkpoint is not None and not options.keep_checkpoint:
+    """Remove the training checkpoint after success unless ``keep_checkpoint`` (rank 0
+    alone, the process that writes it, when several train)."""
+    from .distributed import ranks  # noqa: PLC0415
+
+    if options.checkpoint is not None and not options.keep_checkpoint and ranks().main:
         from pathlib import Path  # noqa: PLC0415
 
         Path(options.checkpoint).unlink(missing_ok=True)
