@@ -46,3 +46,8 @@ class UsageError(SciMLError, ValueError):
 class InsufficientMemoryError(SciMLError, MemoryError):
     """A computation that does not fit in the memory available: refused up front with the
     estimate and the available memory, or an allocation that failed on the way."""
+
+
+class MissingDependencyError(SciMLError, ImportError):
+    """An optional dependency a method needs is not importable; the message says how to
+    install it."""
