@@ -25,11 +25,18 @@ from sciml.solvers.petsc import runtime
 from sciml.solvers.petsc.assembly import local_rows, share_of
 
 
+def skip(reason):
+    """Skip, or fail where PETSc must run (``SCIML_REQUIRE_PETSC=1``, as `.ci/run` sets)."""
+    if os.environ.get("SCIML_REQUIRE_PETSC") == "1":
+        pytest.fail(f"SCIML_REQUIRE_PETSC=1 but {reason}")
+    pytest.skip(reason)
+
+
 def petsc_or_skip():
     try:
         return runtime.petsc()
     except MissingDependencyError as exc:
-        pytest.skip(f"petsc4py is not importable in this interpreter: {str(exc)[:160]}")
+        skip(f"petsc4py is not importable in this interpreter: {str(exc)[:160]}")
 
 
 def two_phase(shape, contrast, seed=0):
@@ -52,7 +59,7 @@ def mpiexec_or_skip():
     petsc_or_skip()
     mpiexec = shutil.which("mpiexec")
     if mpiexec is None:
-        pytest.skip("mpiexec is not on PATH")
+        skip("mpiexec is not on PATH")
     return mpiexec
 
 
@@ -137,6 +144,26 @@ def test_without_petsc4py_the_cli_prints_one_line_and_exits_2(without_petsc4py, 
     assert main(["solve", "poisson", "--shape", "8", "8", "--method", "petsc"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("sciml: error: method 'petsc' needs petsc4py")
+
+
+def test_cli_pc_on_another_method_and_an_existing_save_file_are_one_line_errors(tmp_path,
+                                                                               capsys):
+    from sciml.cli import main
+
+    assert main(["solve", "poisson", "--shape", "8", "8", "--method", "cg", "--pc", "gamg"]) == 2
+    assert "does not accept option 'pc_type'" in capsys.readouterr().err
+    existing = tmp_path / "u.npy"
+    existing.write_bytes(b"keep")
+    assert main(["solve", "poisson", "--shape", "8", "8", "--save", str(existing)]) == 2
+    assert "already exists" in capsys.readouterr().err and existing.read_bytes() == b"keep"
+    fresh = tmp_path / "v.npy"
+    assert main(["solve", "poisson", "--shape", "8", "8", "--rtol", "1e-10", "--save",
+                 str(fresh)]) == 0
+    prob = sciml.problems.Poisson((8, 8))
+    u = np.load(fresh)
+    assert u.shape == (8, 8)
+    A = prob.to_linear_problem().A
+    assert np.linalg.norm(prob.b.ravel() - A @ u.ravel()) <= 1e-10 * np.linalg.norm(prob.b)
 
 
 @pytest.mark.parametrize("options, words", [
