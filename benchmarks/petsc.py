@@ -8,8 +8,8 @@ PETSc rows run under ``mpiexec -n RANKS`` (one thread per process; on several pr
 is block Jacobi with IC(0) per process), each process assembling only its rows; setup is
 rank 0's (assembly + preconditioner set-up), start-up of the processes is not counted. The
 other rows (pyamg SA-PCG ``amg``, sciml's matrix-free ``cg``, ``deep_cd`` with its shipped
-weights) run in this process with one thread; cg and deep_cd stop at ``--maxiter`` (1500)
-iterations, which the two-phase case exceeds (reported as not converged).
+weights) run in this process with one thread and stop at ``--maxiter`` (1500) iterations,
+which cg and deep_cd exceed on the two-phase case (reported as not converged).
 
     python benchmarks/petsc.py --sizes 64 128           # both coefficients, 1 and 2 ranks
     python benchmarks/petsc.py --sizes 32 --ranks 1 2   # quick look
@@ -94,15 +94,14 @@ def petsc_rows(case: str, n: int, contrast: float, rtol: float, ranks: int) -> l
 
 
 def serial_rows(case: str, n: int, contrast: float, rtol: float, maxiter: int) -> list[dict]:
-    """amg, cg and deep_cd on one process; cg and deep_cd stop after ``maxiter`` iterations
-    (on the two-phase case they need thousands)."""
+    """amg, cg and deep_cd on one process, each stopped after ``maxiter`` iterations (cg and
+    deep_cd need thousands on the two-phase case)."""
     problem = make_problem(case, n, contrast)
     rows = []
     for label, method, options in SERIAL_METHODS:
         if method == "deep_cd":  # untimed warm-up: oneDNN builds its kernels per grid size
             sciml.solve(problem, method=method, maxiter=1)
-        cap = {} if method == "amg" else {"maxiter": maxiter}
-        sol = sciml.solve(problem, method=method, rtol=rtol, **options, **cap)
+        sol = sciml.solve(problem, method=method, rtol=rtol, maxiter=maxiter, **options)
         rows.append(row(case, n, label, 1, sol))
         print(f"{case} {n}^3 {label}: {sol.iterations} it, setup {sol.setup_time:.3g} s, "
               f"solve {sol.solve_time:.3g} s", flush=True)
@@ -118,7 +117,7 @@ def main() -> None:
     parser.add_argument("--contrast", type=float, default=1e4)
     parser.add_argument("--rtol", type=float, default=1e-6)
     parser.add_argument("--maxiter", type=int, default=1500,
-                        help="iteration cap of the cg and deep_cd rows")
+                        help="iteration cap of the amg, cg and deep_cd rows")
     parser.add_argument("--no-serial", action="store_true",
                         help="only the PETSc rows (skip amg, cg, deep_cd)")
     parser.add_argument("--out", type=Path, default=Path("benchmarks/results"))

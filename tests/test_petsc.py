@@ -92,6 +92,19 @@ def test_each_process_assembles_exactly_its_rows_of_the_global_stencil(shape, bc
     assert abs(assembled - op.to_csr()).max() == 0.0
 
 
+def test_a_share_is_assembled_from_its_slab_and_ghost_planes_never_the_global_matrix(
+        monkeypatch):
+    assembled = []
+    to_csr = StencilOperator.to_csr
+    monkeypatch.setattr(StencilOperator, "to_csr",
+                        lambda self: assembled.append(self.grid_shape) or to_csr(self))
+    op = StencilOperator((16, 6, 5), two_phase((16, 6, 5), 100.0))
+    lp = LinearProblem(op, np.ones(op.shape[0]))
+    rows = [local_rows(lp, share_of(lp, rank, 4)) for rank in range(4)]
+    assert assembled == [(5, 6, 5), (6, 6, 5), (6, 6, 5), (5, 6, 5)]  # 4 planes + ghosts
+    assert sum(r.shape[0] for r in rows) == op.shape[0]
+
+
 def test_a_matrix_without_a_grid_is_split_by_rows_and_a_linear_operator_is_refused():
     A = sp.random(10, 10, density=0.3, random_state=0, format="csr") + sp.eye(10)
     lp = LinearProblem(A, np.ones(10))

@@ -36,8 +36,8 @@ _LEFT_PRECONDITIONED = ("cg", "pipecg")
 PC_TYPES = ("gamg", "hypre", "icc", "jacobi", "sor", "none")
 #: PETSc options sciml sets itself (the stopping rule, the choice of method)
 _OWN_OPTIONS = ("ksp_type", "pc_type", "ksp_rtol", "ksp_atol", "ksp_max_it", "ksp_norm_type",
-                "ksp_pc_side", "ksp_initial_guess_nonzero", "ksp_converged_use_initial_"
-                "residual_norm")
+                "ksp_pc_side", "ksp_initial_guess_nonzero",
+                "ksp_converged_use_initial_residual_norm")
 _OPTION_NAME = re.compile(r"[a-z][a-z0-9_]*")
 _prefixes = itertools.count()
 
@@ -166,8 +166,7 @@ class PETScSolver(LinearSolver):
         ksp.setTolerances(rtol=0.0, atol=threshold, max_it=maxiter)
         ksp.setConvergenceHistory(length=maxiter + 1, reset=True)
         if callback is not None:
-            ksp.setMonitor(lambda k, its, rnorm: its and callback(
-                k.buildSolution().getArray().copy()))
+            ksp.setMonitor(_iterate_monitor(callback))
         try:
             ksp.solve(b, x)
         finally:
@@ -258,6 +257,14 @@ def gather(state: PETScState, x: np.ndarray) -> np.ndarray:
     scatter.scatter(local, whole, addv=PETSc_.InsertMode.INSERT_VALUES,
                     mode=PETSc_.ScatterMode.FORWARD)
     return whole.getArray().copy()
+
+
+def _iterate_monitor(callback: Callable[[Any], None]) -> Callable[..., None]:
+    """A KSP monitor that hands ``callback`` a copy of the iterate after each iteration."""
+    def monitor(ksp: Any, iteration: int, _rnorm: float) -> None:
+        if iteration > 0:
+            callback(ksp.buildSolution().getArray().copy())
+    return monitor
 
 
 def _residual(mat: Any, b: Any, x: Any) -> Any:
