@@ -72,15 +72,28 @@ def _check_solve_arguments(args: argparse.Namespace) -> None:
 
 
 def _cmd_solve(args: argparse.Namespace) -> int:
+    import numpy as np  # noqa: PLC0415
+
     from .api import solve  # noqa: PLC0415
+    from .io.atomic import atomic_write, check_output_path  # noqa: PLC0415
     from .problems import Poisson  # noqa: PLC0415
+    from .registry import get_solver_class  # noqa: PLC0415
 
     _check_solve_arguments(args)
+    save = None if args.save is None else check_output_path(args.save)
     problem = Poisson(shape=args.shape, rhs=args.rhs, seed=args.seed)
     options = {"rtol": args.rtol, "atol": args.atol, **_options(args.option)}
     if args.maxiter is not None:
         options["maxiter"] = args.maxiter
+    options.update({key: value for key, value in (("ksp_type", args.ksp), ("pc_type", args.pc))
+                    if value is not None})
+    if save is not None and "gather" in get_solver_class(args.method).options:
+        options["gather"] = True  # the file holds the whole solution
     sol = solve(problem, method=args.method, **options)
+    if sol.info.get("rank", 0) != 0:  # one of several MPI processes: rank 0 reports
+        return 0 if sol.converged else 1
+    if save is not None:
+        atomic_write(save, lambda fh: np.save(fh, sol.x))
     if args.json:
         print(json.dumps({"problem": repr(problem), **sol.summary()}, indent=2))
     else:
@@ -164,6 +177,11 @@ def build_parser() -> argparse.ArgumentParser:
     solve.add_argument("--option", action="append", default=[], metavar="KEY=VALUE",
                        help="method option (JSON value), e.g. --option kind='\"rs\"'")
     solve.add_argument("--json", action="store_true", help="print the result as JSON")
+    solve.add_argument("--ksp", help="petsc: the Krylov method (ksp_type, default cg)")
+    solve.add_argument("--pc", help="petsc: the preconditioner (pc_type, default gamg)")
+    solve.add_argument("--save", metavar="FILE.npy",
+                       help="write the solution u (whole, gathered from every MPI process) "
+                            "to a new .npy file")
     solve.set_defaults(func=_cmd_solve)
 
     demo = sub.add_parser("demo", help="compare every method on a 3D Poisson problem")

@@ -51,3 +51,8 @@ class InsufficientMemoryError(SciMLError, MemoryError):
 class DistributedError(SciMLError, RuntimeError):
     """A multi-process run that cannot go on: a process died, did not answer within the
     collective timeout, or failed on its own input (the others stop too, naming it)."""
+
+
+class MissingDependencyError(SciMLError, ImportError):
+    """An optional dependency a method needs is not importable; the message says how to
+    install it."""

@@ -23,7 +23,6 @@ from typing import Any, Callable, ClassVar
 
 import numpy as np
 
-from .backend import array_namespace
 from .errors import InvalidOptionError, UnsupportedTypeError
 from .problems.linear import LinearProblem
 from .problems.protocol import PDEProblem
@@ -199,9 +198,8 @@ def finalize(problem: Any, lp: LinearProblem, result: IterationResult, *, method
     recursive residual can never claim a convergence that did not happen; a non-finite ``x``
     is reported (converged False, with a warning), never returned quietly.
     """
-    xp = array_namespace(result.x, lp.b)
-    bnorm = float(xp.linalg.norm(lp.b))
-    finite = bool(xp.all(xp.isfinite(result.x)))
+    bnorm = lp.norm(lp.b)
+    finite = lp.all_finite(result.x)
     rnorm = lp.residual_norm(result.x) if finite else float("nan")
     threshold = max(rtol * bnorm, atol)
     converged = finite and rnorm <= threshold

@@ -30,6 +30,9 @@ BUILTIN_METHODS: dict[str, tuple[str, str]] = {
             "pyamg algebraic multigrid (kind='sa'|'rs'), as a CG preconditioner by default"),
     "direct": ("sciml.solvers.classical.direct:Direct",
                "Sparse direct solve (SuperLU via scipy.sparse.linalg.splu)"),
+    "petsc": ("sciml.solvers.petsc.solver:PETScSolver",
+              "PETSc Krylov solvers (ksp_type='cg') with gamg, hypre, icc, ...; MPI "
+              "processes under mpiexec (petsc4py, optional)"),
     "spectral": ("sciml.solvers.classical.spectral:Spectral",
                  "Fourier spectral reference of periodic 1-D evolution: exact multiplier "
                  "(convection-diffusion), ETDRK4 (Burgers)"),

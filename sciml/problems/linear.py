@@ -83,8 +83,17 @@ class LinearProblem:
 
     def residual_norm(self, x: Any) -> float:
         """``||b - A x||_2``, recomputed from scratch."""
-        xp = array_namespace(x)
-        return float(xp.linalg.norm(self.b - self.matvec(x)))
+        return self.norm(self.b - self.matvec(x))
+
+    def norm(self, v: Any) -> float:
+        """The 2-norm of a vector of this system (a system split across processes, such as
+        the PETSc method's share of one, reduces it over them)."""
+        return float(array_namespace(v).linalg.norm(v))
+
+    def all_finite(self, v: Any) -> bool:
+        """Whether every entry of a vector of this system is finite (on every process)."""
+        xp = array_namespace(v)
+        return bool(xp.all(xp.isfinite(v)))
 
     def with_vectors(self, b: Any = None, x0: Any = None) -> "LinearProblem":
         """The same operator with another right-hand side and/or initial guess.
