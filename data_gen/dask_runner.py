@@ -16,12 +16,12 @@ dask is an optional dependency (``pip install "sciml-solve[dask]"``), imported h
 
 from __future__ import annotations
 
-import os
 from contextlib import ExitStack
 from typing import Any
 
 from sciml.errors import DistributedError, UsageError
 from sciml.io.datasets import ChunkedWriter
+from sciml.learn.distributed import env_seconds
 
 #: environment variable of the time to wait for a scheduler to answer, in seconds
 TIMEOUT_VARIABLE = "SCIML_DASK_TIMEOUT"
@@ -53,23 +53,9 @@ def parse_target(target: str) -> int | str:
 
 
 def timeout_seconds() -> float:
-    """How long to wait for a scheduler: ``SCIML_DASK_TIMEOUT`` seconds, default 10.
-
-    Raises
-    ------
-    UsageError
-        A value that is not a positive number.
-    """
-    text = os.environ.get(TIMEOUT_VARIABLE, "")
-    if text == "":
-        return DEFAULT_TIMEOUT
-    try:
-        value = float(text)
-    except ValueError:
-        value = float("nan")
-    if not 0 < value < float("inf"):
-        raise UsageError(f"{TIMEOUT_VARIABLE}={text!r}: expected a positive number of seconds")
-    return value
+    """How long to wait for a scheduler: ``SCIML_DASK_TIMEOUT`` seconds, default 10 (see
+    :func:`sciml.learn.distributed.env_seconds`)."""
+    return env_seconds(TIMEOUT_VARIABLE, DEFAULT_TIMEOUT)
 
 
 def _import_distributed() -> Any:

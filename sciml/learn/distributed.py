@@ -90,24 +90,30 @@ def ranks() -> Ranks:
     return Ranks(world, rank, local)
 
 
-def timeout_seconds() -> float:
-    """The collective timeout: ``SCIML_DIST_TIMEOUT`` seconds, default 60.
+def env_seconds(variable: str, default: float) -> float:
+    """A timeout from the environment: ``variable`` seconds, ``default`` when unset.
 
     Raises
     ------
     UsageError
-        A value that is not a positive number.
+        A value that is not a positive, finite number.
     """
-    text = os.environ.get(TIMEOUT_VARIABLE, "")
+    text = os.environ.get(variable, "")
     if text == "":
-        return DEFAULT_TIMEOUT
+        return default
     try:
         value = float(text)
     except ValueError:
         value = float("nan")
-    if not value > 0 or value == float("inf"):
-        raise UsageError(f"{TIMEOUT_VARIABLE}={text!r}: expected a positive number of seconds")
+    if not 0 < value < float("inf"):
+        raise UsageError(f"{variable}={text!r}: expected a positive number of seconds")
     return value
+
+
+def timeout_seconds() -> float:
+    """The collective timeout: ``SCIML_DIST_TIMEOUT`` seconds, default 60 (see
+    :func:`env_seconds`)."""
+    return env_seconds(TIMEOUT_VARIABLE, DEFAULT_TIMEOUT)
 
 
 def rank_device(device: Any) -> Any:
