@@ -55,7 +55,6 @@ class RelativeH1:
         return (err / self._h1_sq(true).sqrt().clamp_min(1e-12)).mean()
 
 
-
 class FourierH1:
     """``mean_i ||w (F pred_i - F true_i)|| / ||w F true_i||``, ``w(k) = sqrt(1 + (a |k|)^2)``.
 
