@@ -183,6 +183,9 @@ def test_cli_pc_on_another_method_and_an_existing_save_file_are_one_line_errors(
     ({"pc_type": "ilu"}, "'gamg', 'hypre', 'icc', 'jacobi', 'sor', 'none'"),
     ({"ksp_type": "minres"}, "'cg', 'pipecg', 'gmres', 'fgmres', 'bcgs'"),
     ({"petsc_options": {"ksp_rtol": 1e-3}}, "set by sciml"),
+    ({"ksp_rtol": 1e-3}, "set by sciml"),
+    ({"pc_sor_its": 2, "petsc_options": {"pc_sor_its": 3}}, "given both as keywords"),
+    ({"gamg_threshold": 0.1}, "its options are"),
     ({"petsc_options": {"-pc_gamg_threshold": 0.1}}, "no leading dash"),
     ({"gather": "yes"}, "True or False"),
 ])
@@ -263,11 +266,14 @@ def test_petsc_options_reach_petsc_and_a_bad_value_is_a_specific_error():
     petsc_or_skip()
     prob = sciml.problems.Poisson((12, 12, 12))
     one_sweep = sciml.solve(prob, method="petsc", pc_type="sor")
-    three = sciml.solve(prob, method="petsc", pc_type="sor", petsc_options={"pc_sor_its": 3})
+    three = sciml.solve(prob, method="petsc", pc_type="sor", pc_sor_its=3)
+    as_dict = sciml.solve(prob, method="petsc", pc_type="sor", petsc_options={"pc_sor_its": 3})
     assert one_sweep.converged and three.converged
     assert three.iterations < one_sweep.iterations
+    assert as_dict.iterations == three.iterations
+    assert three.options["petsc_options"] == {"pc_sor_its": 3}
     with pytest.raises(InvalidOptionError, match="Unknown GAMG type nosuch"):
-        sciml.solve(prob, method="petsc", petsc_options={"pc_gamg_type": "nosuch"})
+        sciml.solve(prob, method="petsc", pc_gamg_type="nosuch")
     assert not any(k.startswith("sciml_petsc") for k in runtime.petsc().Options().getAll())
 
 

@@ -62,6 +62,44 @@ def normalize_bc(bc: str | Sequence[str], ndim: int) -> tuple[str, ...]:
     return sides
 
 
+def check_fluid_connected(solid: np.ndarray, bc: Sequence[str]) -> None:
+    """Refuse a mask whose fluid cells make the system singular beyond the constants.
+
+    Solid cells are walls (no flux), so a region of fluid cells sealed off by them from
+    every Dirichlet side has no fixed level: the matrix is singular and most right-hand sides
+    have no solution. With Dirichlet sides, every connected region of fluid (6-, 4- or
+    2-neighbour connectivity) must touch one of them; with none (the pure-Neumann system,
+    whose constant null space is handled), the fluid must be one region.
+
+    Raises
+    ------
+    InvalidProblemError
+        Saying how many cells are sealed off and where the first one is.
+    """
+    from scipy import ndimage  # noqa: PLC0415
+
+    labels, count = ndimage.label(~solid)
+    if "dirichlet" not in bc:
+        if count > 1:
+            raise InvalidProblemError(
+                f"the mask splits the fluid into {count} separate regions and no side is "
+                f"Dirichlet: each region is singular on its own; connect them or give a "
+                f"side bc='dirichlet'")
+        return
+    touching = set()
+    for side, kind in enumerate(bc):
+        if kind == "dirichlet":
+            axis, end = divmod(side, 2)
+            touching.update(np.unique(np.take(labels, -end, axis=axis)).tolist())
+    sealed = np.isin(labels, [k for k in range(1, count + 1) if k not in touching])
+    if sealed.any():
+        first = tuple(int(i) for i in np.argwhere(sealed)[0])
+        raise InvalidProblemError(
+            f"the mask seals {int(sealed.sum())} fluid cells (the first at index {first}) "
+            f"off from every Dirichlet side: the system is singular there; mark them solid "
+            f"or open a path")
+
+
 def face_coefficients(coefficient: Any, mask: Any = None,
                       bc: Sequence[str] | None = None) -> list[Any]:
     """Face coefficients per axis, with walls and Neumann sides set to zero.
@@ -173,6 +211,7 @@ class StencilOperator:
                     f"{solid.dtype} of shape {solid.shape}")
             if bool(xp.all(solid)):
                 raise InvalidProblemError("mask marks every cell solid; no fluid is left")
+            check_fluid_connected(to_numpy(solid), self.bc)
             self.mask = solid if bool(xp.any(solid)) else None
         if coefficient is not None:
             k = xp.asarray(coefficient, dtype=dtype)

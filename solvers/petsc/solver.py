@@ -38,6 +38,9 @@ PC_TYPES = ("gamg", "hypre", "icc", "jacobi", "sor", "none")
 _OWN_OPTIONS = ("ksp_type", "pc_type", "ksp_rtol", "ksp_atol", "ksp_max_it", "ksp_norm_type",
                 "ksp_pc_side", "ksp_initial_guess_nonzero",
                 "ksp_converged_use_initial_residual_norm")
+#: the prefixes of PETSc's own option names that ``sciml.solve(..., method="petsc", **kw)``
+#: passes on to PETSc (``pc_gamg_threshold=0.02``, ``mg_levels_ksp_type="chebyshev"``, ...)
+PETSC_PREFIXES = ("ksp_", "pc_", "mg_", "sub_", "mat_", "fieldsplit_")
 _OPTION_NAME = re.compile(r"[a-z][a-z0-9_]*")
 _prefixes = itertools.count()
 
@@ -46,6 +49,33 @@ def _valid_petsc_options(value: Any) -> bool:
     return value is None or (isinstance(value, dict) and all(
         isinstance(k, str) and _OPTION_NAME.fullmatch(k) and k not in _OWN_OPTIONS
         and (v is None or isinstance(v, (str, int, float))) for k, v in value.items()))
+
+
+def split_petsc_options(options: dict[str, Any]) -> dict[str, Any]:
+    """Move the keyword options named like PETSc's (:data:`PETSC_PREFIXES`, other than
+    ``ksp_type`` and ``pc_type``) into ``petsc_options``; the others are left for
+    :func:`~sciml.solver_base.check_options`.
+
+    Raises
+    ------
+    InvalidOptionError
+        One name given both as a keyword and in ``petsc_options``.
+    """
+    declared = PETScSolver.options
+    flat = {k: v for k, v in options.items()
+            if k not in declared and k.startswith(PETSC_PREFIXES)}
+    if not flat:
+        return options
+    given = options.get("petsc_options")
+    merged = dict(given) if isinstance(given, dict) else {}
+    twice = sorted(set(flat) & set(merged))
+    if twice:
+        raise InvalidOptionError(f"petsc: {twice} given both as keywords and in "
+                                 f"petsc_options; give each once")
+    if given is not None and not isinstance(given, dict):
+        return options  # check_options reports the bad petsc_options
+    rest = {k: v for k, v in options.items() if k not in flat}
+    return {**rest, "petsc_options": {**merged, **flat}}
 
 
 @dataclass
@@ -74,9 +104,13 @@ class PETScSolver(LinearSolver):
     """PETSc's Krylov methods and preconditioners through petsc4py.
 
     Options: ``ksp_type`` (default "cg"), ``pc_type`` ("gamg" default, "hypre" BoomerAMG,
-    "icc" IC(0), "jacobi", "sor", "none"), ``petsc_options`` (a dict of further PETSc
-    options without the leading dash, e.g. ``{"pc_gamg_threshold": 0.02}``), ``gather``
-    (on several processes, collect the whole ``x`` on every process).
+    "icc" IC(0), "jacobi", "sor", "none"), ``gather`` (on several processes, collect the
+    whole ``x`` on every process), and any further PETSc option as a keyword named as on
+    PETSc's command line without the dash (``pc_gamg_threshold=0.02``,
+    ``pc_hypre_boomeramg_strong_threshold=0.5``, ``mg_levels_ksp_max_it=3``: every keyword
+    starting with one of :data:`PETSC_PREFIXES`), collected in ``options["petsc_options"]``
+    of the Solution (also accepted as that dict). The options sciml sets itself
+    (``ksp_rtol``, ``ksp_norm_type``, ...: the stopping rule) are refused.
 
     On one process the Solution is the usual one. Under ``mpiexec -n N`` every process
     calls ``sciml.solve`` with the same problem; each assembles only its rows (whole planes
@@ -123,7 +157,8 @@ class PETScSolver(LinearSolver):
                 **options: Any) -> "PreparedPETSc":
         """Check the options, assemble this process's rows and set the KSP up once (see
         :meth:`sciml.linear_solver.LinearSolver.prepare`); petsc4py is imported then."""
-        prepared = super().prepare(problem, matrix_free=matrix_free, **options)
+        prepared = super().prepare(problem, matrix_free=matrix_free,
+                                   **split_petsc_options(options))
         return PreparedPETSc(self, prepared.problem, prepared.system, prepared.state,
                              prepared.options, prepared.setup_time)
 

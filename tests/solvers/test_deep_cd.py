@@ -11,7 +11,7 @@ import scipy.sparse as sp
 torch = pytest.importorskip("torch")
 
 import sciml  # noqa: E402
-from sciml.errors import InvalidProblemError, ModelMismatchError  # noqa: E402
+from sciml.errors import InvalidOptionError, InvalidProblemError, ModelMismatchError  # noqa: E402
 from sciml.learn.trained_model import TrainedModel  # noqa: E402
 from sciml.problems import LinearProblem, Poisson  # noqa: E402
 from sciml.kernels.stencil import StencilOperator  # noqa: E402
@@ -284,3 +284,115 @@ def test_bad_mask_and_bc_are_rejected_clearly():
         Poisson((4, 4), bc=("neumann", "robin", "dirichlet", "dirichlet"))
     with pytest.raises(InvalidProblemError, match="every cell solid"):
         StencilOperator((3, 3), mask=np.ones((3, 3), bool))
+
+
+def test_sealed_fluid_and_split_neumann_fluid_are_refused_as_singular():
+    mask = np.zeros((8, 8, 8), bool)
+    mask[2:6, 2:6, 2:6] = True
+    mask[3:5, 3:5, 3:5] = False  # a pocket of fluid inside a solid box
+    with pytest.raises(InvalidProblemError, match=r"seals 8 fluid cells .*\(3, 3, 3\)"):
+        sciml.solve(Poisson((8, 8, 8), mask=mask), method="deep_cd")
+    with pytest.raises(InvalidProblemError, match="2 separate regions"):
+        StencilOperator((8, 8, 8), mask=mask, bc="neumann")
+    open_box = mask.copy()
+    open_box[3:5, 3:5, 2] = False  # a path from the pocket to the outer fluid
+    sol = sciml.solve(Poisson((8, 8, 8), mask=open_box, rhs="random"), method="deep_cd")
+    assert sol.converged and np.all(np.isfinite(sol.x))
+
+
+@pytest.mark.parametrize("fallback", ["cg", "amg"])
+def test_a_disabled_network_hands_the_iterate_to_the_fallback(fallback):
+    prob = Poisson((10, 10, 10), rhs="random", seed=1)
+    sol = sciml.solve(prob, method="deep_cd", model=_model(_Constant(float("nan"))),
+                      rtol=1e-8, fallback=fallback)
+    assert sol.converged and _true_relres(prob, sol) <= 1e-8
+    assert sol.info["fallback"] == fallback and sol.info["network_calls"] == 3
+    assert sol.iterations == 3 + sol.info["fallback_iterations"]
+    assert len(sol.residuals) == sol.iterations + 1
+    cg = sciml.solve(prob, method="cg", rtol=1e-8)
+    if fallback == "amg":  # smoothed-aggregation PCG needs a fraction of CG's iterations
+        assert sol.info["fallback_iterations"] * 4 <= cg.iterations
+        assert sol.info["fallback_setup_time"] > 0
+    else:
+        assert sol.iterations <= cg.iterations + 3
+
+
+def test_without_the_network_deep_cd_is_plain_cg_iterate_for_iterate():
+    prob = Poisson((12, 11, 10), rhs="random", seed=3)
+    cg = sciml.solve(prob, method="cg", rtol=1e-9)
+    sol = sciml.solve(prob, method="deep_cd", network=False, fallback="cg", rtol=1e-9)
+    assert sol.info["network_calls"] == 0 and sol.info["network_disabled_at"] == 0
+    assert sol.iterations == cg.iterations
+    np.testing.assert_allclose(sol.residuals, cg.residuals, rtol=1e-12)
+    np.testing.assert_allclose(sol.x, cg.x, rtol=0, atol=1e-12 * np.abs(cg.x).max())
+
+
+def test_fallback_auto_picks_amg_with_entries_and_cg_for_singular_or_matrix_free_systems():
+    from scipy.sparse.linalg import aslinearoperator
+
+    nan = _model(_Constant(float("nan")))
+    dirichlet = sciml.solve(Poisson((8, 8, 8), rhs="random"), method="deep_cd", model=nan)
+    assert dirichlet.info["fallback"] == "amg"
+    neumann = sciml.solve(Poisson((8, 8, 8), rhs="random", bc="neumann"), method="deep_cd",
+                          model=nan)
+    assert neumann.converged and neumann.info["fallback"] == "cg"
+    lp = Poisson((8, 8, 8), rhs="random").to_linear_problem(matrix_free=False)
+    op = LinearProblem(aslinearoperator(lp.A), lp.b, grid_shape=lp.grid_shape)
+    assert sciml.solve(op, method="deep_cd", model=nan).info["fallback"] == "cg"
+    with pytest.raises(InvalidOptionError, match="fallback='amg' needs the"):
+        sciml.solve(op, method="deep_cd", model=nan, fallback="amg")
+    with pytest.raises(InvalidOptionError, match=r"\['auto', 'amg', 'cg'\]"):
+        sciml.solve(Poisson((4, 4, 4)), method="deep_cd", fallback="jacobi")
+
+
+def test_a_prepared_operator_builds_the_fallback_hierarchy_once():
+    prob = Poisson((10, 10, 10), rhs="random")
+    prepared = sciml.prepare(prob, method="deep_cd", model=_model(_Constant(float("nan"))))
+    first = prepared.solve(prob.b.ravel(), rtol=1e-8)
+    second = prepared.solve(2 * prob.b.ravel(), rtol=1e-8)
+    assert first.converged and second.converged
+    assert first.info["fallback_setup_time"] > 0 and second.info["fallback_setup_time"] == 0
+    np.testing.assert_allclose(second.x, 2 * first.x, rtol=1e-6, atol=1e-9)
+
+
+@pytest.mark.parametrize("coefficient, words", [
+    (np.zeros((6, 6, 6)), "finite and strictly positive"),
+    (-np.ones((6, 6, 6)), "finite and strictly positive"),
+    (np.full((6, 6, 6), np.nan), "finite and strictly positive"),
+    (np.ones((5, 6, 6)), r"shape \(5, 6, 6\), expected the grid shape \(6, 6, 6\)"),
+])
+def test_a_bad_coefficient_is_refused_before_any_work(coefficient, words):
+    with pytest.raises(InvalidProblemError, match=words):
+        sciml.solve(Poisson((6, 6, 6), coefficient=coefficient), method="deep_cd")
+
+
+class _EveryOtherNaN(torch.nn.Module):
+    """A network that fails every other call (NaN), else returns ``r`` (the CG direction):
+    never three failures in a row."""
+
+    ndim = 3
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.calls = 0
+
+    def forward(self, r: torch.Tensor, grid: object = None) -> torch.Tensor:
+        self.calls += 1
+        return torch.full_like(r, float("nan")) if self.calls % 2 else r
+
+
+def test_a_network_rejected_too_often_is_switched_off_by_the_rate_rule():
+    from sciml.solvers.deep_cd.solver import RATE_CHECK_FROM
+
+    prob = Poisson((12, 12, 12), rhs="random", seed=4)
+    sol = sciml.solve(prob, method="deep_cd", model=_model(_EveryOtherNaN()), rtol=1e-8)
+    assert sol.converged and _true_relres(prob, sol) <= 1e-8
+    assert sol.info["network_disabled_at"] == RATE_CHECK_FROM
+    assert sol.info["network_calls"] == RATE_CHECK_FROM
+    assert sol.info["fallbacks"] == RATE_CHECK_FROM // 2
+    kept = sciml.solve(prob, method="deep_cd", model=_model(_EveryOtherNaN()), rtol=1e-8,
+                       max_fallback_rate=1.0)
+    assert kept.converged and kept.info["network_disabled_at"] is None
+    assert kept.info["network_calls"] == kept.iterations
+    with pytest.raises(InvalidOptionError, match=r"in \(0, 1\]"):
+        sciml.solve(prob, method="deep_cd", max_fallback_rate=0)
