@@ -174,7 +174,7 @@ def _conv(x: torch.Tensor, weight: torch.Tensor, stride: int = 1,
     directly, because torch's heuristic picks its ~10x slower reference kernel for some of
     them (e.g. 2 channels at 64^3)."""
     d = x.dim() - 2
-    if (x.device.type == "cpu" and not torch.is_grad_enabled()
+    if (x.device.type == "cpu" and not torch.is_grad_enabled() and x.dtype == torch.float32
             and torch.backends.mkldnn.is_available() and x[0, 0].numel() >= _ONEDNN_MIN_SIZE):
         return torch.mkldnn_convolution(x, weight, None, [padding] * d, [stride] * d, [1] * d, 1)
     return _CONV[d](x, weight, stride=stride, padding=padding)
