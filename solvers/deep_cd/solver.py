@@ -72,7 +72,7 @@ class DeepCD(LinearSolver, LearnedSolver):
         conjugate gradients from the current iterate (CG's cost per iteration); ``"amg"``,
         pyamg's smoothed-aggregation PCG from the current iterate (its hierarchy is built
         then, once per prepared operator, and counted in the solve time); ``"auto"``
-        (default), ``"amg"`` where the matrix entries are known and the system is not
+        (default), ``"amg"`` for a stencil or sparse matrix of a system that is not
         singular, else ``"cg"``.
     ``network``
         False never calls the network: the solve is the fallback's from the start (to
@@ -231,7 +231,8 @@ class DeepCD(LinearSolver, LearnedSolver):
 
 
 def _has_entries(A: Any) -> bool:
-    return isinstance(A, (StencilOperator, np.ndarray)) or sp.issparse(A)
+    """Whether ``amg`` can build a hierarchy of ``A`` (it takes a stencil or sparse matrix)."""
+    return isinstance(A, StencilOperator) or sp.issparse(A)
 
 
 def _fallback_method(A: Any, fallback: str, singular: bool) -> str:
@@ -243,8 +244,9 @@ def _fallback_method(A: Any, fallback: str, singular: bool) -> str:
         ``fallback="amg"`` for an operator without matrix entries (a LinearOperator).
     """
     if fallback == "amg" and not _has_entries(A):
-        raise InvalidOptionError("deep_cd: fallback='amg' needs the matrix entries, but the "
-                                 "operator is a LinearOperator; pass fallback='cg'")
+        raise InvalidOptionError(f"deep_cd: fallback='amg' needs the matrix entries as a "
+                                 f"stencil or sparse matrix, not a {type(A).__name__}; pass "
+                                 f"fallback='cg'")
     if fallback == "auto":
         return "amg" if _has_entries(A) and not singular else "cg"
     return fallback
