@@ -46,6 +46,8 @@ from sciml.problems import DarcyInverse
 HERE = Path(__file__).resolve().parent
 NOISE_DB = 25.0
 OBSERVATIONS = 100
+#: the saved model of each DGNO run (``forward`` part and ``long`` part)
+MODEL_FILES = {"forward": "dgno_model.pt", "long": "dgno_long_model.pt"}
 
 
 def data_file(folder: Path, train: int, test: int) -> Path:
@@ -82,7 +84,7 @@ def train_and_test(method: str, data: Path, progress: bool = False,
 
 def part_forward(data: Path, out: Path, epochs: int, seed: int) -> None:
     model, dgno = train_and_test("dgno", data, epochs=epochs, seed=seed)
-    model.save(out / "dgno_model.pt", overwrite=True)
+    model.save(out / MODEL_FILES["forward"], overwrite=True)
     merge(out, "dgno", dgno)
     print("dgno", dgno, flush=True)
     _, probe = train_and_test("dgno", data, epochs=2, seed=seed, objective="strong_fd",
@@ -95,10 +97,10 @@ def part_forward(data: Path, out: Path, epochs: int, seed: int) -> None:
     print("pi_deeponet", pi, flush=True)
 
 
-def part_long(data: Path, out: Path, epochs: int, seed: int) -> None:
+def part_long(data: Path, out: Path, train: int, epochs: int, seed: int) -> None:
     model, figures = train_and_test("dgno", data, progress=True, epochs=epochs, seed=seed)
-    figures["train_samples"] = int(load(data, "train", None, fields=["a"])["a"].shape[0])
-    model.save(out / "dgno_long_model.pt", overwrite=True)
+    figures["train_samples"] = train
+    model.save(out / MODEL_FILES["long"], overwrite=True)
     merge(out, "dgno_long", figures)
     print("dgno_long", figures, flush=True)
 
@@ -150,8 +152,7 @@ def inverse_cases(data: Path, cases: int) -> list[dict[str, Any]]:
 
 
 def part_inverse(data: Path, out: Path, cases: int, which: str = "forward") -> None:
-    model = sciml.load_model(out / ("dgno_long_model.pt" if which == "long" else
-                                    "dgno_model.pt"))
+    model = sciml.load_model(out / MODEL_FILES[which])
     suffix = "_long" if which == "long" else ""
     for label, w_pde in ((f"inverse{suffix}", 1.0), (f"inverse_no_pde{suffix}", 0.0)):
         rows = []
@@ -175,7 +176,7 @@ def part_inverse(data: Path, out: Path, cases: int, which: str = "forward") -> N
 
 
 def part_inference(data: Path, out: Path) -> None:
-    model = sciml.load_model(out / "dgno_model.pt")
+    model = sciml.load_model(out / MODEL_FILES["forward"])
     a = load(data, "train", 1000, fields=["a"])["a"]
     problems = [sciml.problems.DarcyFlow(a=x, f=10.0) for x in a]
     seconds = []
@@ -232,7 +233,7 @@ def main() -> None:
     parser.add_argument("--long-epochs", type=int, default=90)
     parser.add_argument("--long-train", type=int, default=10000,
                         help="unlabelled training coefficients of the long run")
-    parser.add_argument("--inverse-model", choices=("forward", "long"), default="forward",
+    parser.add_argument("--inverse-model", choices=tuple(MODEL_FILES), default="forward",
                         help="the DGNO model the inverse part uses")
     parser.add_argument("--report", action="store_true", help="print the tables")
     parser.add_argument("--epochs", type=int, default=250, help="DGNO epochs (forward)")
@@ -253,6 +254,10 @@ def main() -> None:
     args.out.mkdir(parents=True, exist_ok=True)
     args.data_dir.mkdir(parents=True, exist_ok=True)
     data = data_file(args.data_dir, args.train, args.test)
+    def long_data() -> Path:
+        """The long run's file (made only by the parts that use it)."""
+        return data_file(args.data_dir, args.long_train, args.test)
+
     if args.long:
         args.part.append("long")
     for part in args.part:
@@ -262,13 +267,11 @@ def main() -> None:
             part_supervised(data, args.out, args.supervised_epochs, args.operator_epochs,
                             args.seed)
         elif part == "long":
-            part_long(data_file(args.data_dir, args.long_train, args.test), args.out,
-                      args.long_epochs, args.seed)
+            part_long(long_data(), args.out, args.long_train, args.long_epochs, args.seed)
         elif part == "inverse":
             # the long model's training set holds the short set's test samples: its inverse
             # cases come from its own file's test split
-            held_out = (data_file(args.data_dir, args.long_train, args.test)
-                        if args.inverse_model == "long" else data)
+            held_out = long_data() if args.inverse_model == "long" else data
             part_inverse(held_out, args.out, args.cases, args.inverse_model)
         else:
             part_inference(data, args.out)
