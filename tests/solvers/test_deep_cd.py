@@ -169,6 +169,23 @@ def test_multigrid_network_in_2d_and_on_a_csr_matrix_with_grid_shape():
     assert sol2.iterations == sol.iterations
 
 
+@pytest.mark.parametrize("ndim, sizes", [(2, (16, 128, 127)), (3, (8, 32))])
+def test_the_initial_v_cycle_contracts_alike_on_every_grid_size(ndim, sizes):
+    # the network starts as geometric multigrid: as a stationary iteration e <- e - f(A e)
+    # it must contract the error by a factor that does not grow with the grid (before the
+    # coarse boundary faces were moved, the 2-D cycle diverged from 128^2 on)
+    net = MultigridNet(ndim=ndim, channels=1).double()
+    for n in sizes:
+        grid = GridStencil.from_operator(None, (n,) * ndim, torch.float64)
+        e = torch.randn(1, 1, *(n,) * ndim, dtype=torch.float64,
+                        generator=torch.Generator().manual_seed(0))
+        with torch.no_grad():
+            for _ in range(25):
+                e_next = e - net(grid.apply(e), grid)
+                rate, e = float(e_next.norm() / e.norm()), e_next / e_next.norm()
+        assert rate < 0.65, (n, rate)
+
+
 def test_coarse_operator_keeps_walls_and_has_ceil_half_size():
     op = StencilOperator((9, 6, 5), mask=_obstacle((9, 6, 5)), bc="neumann")
     grid = GridStencil.from_operator(op, op.grid_shape)

@@ -64,10 +64,15 @@ def test_coarsening_stops_per_axis_at_one_cell():
     assert shapes == [(1, 16, 5), (1, 8, 3), (1, 4, 2), (1, 2, 1), (1, 1, 1)]
 
 
-def test_cubic_coarsening_is_unchanged():
+def test_cubic_coarsening_halves_every_axis_and_moves_the_boundary_faces_only():
     grid = GridStencil.from_operator(None, (8, 8, 8))
     assert [grid.coarse.grid_shape, grid.coarse.coarse.grid_shape] == [(4, 4, 4), (2, 2, 2)]
-    assert all(bool((w == 1).all()) for w in grid.coarse.faces)
+    for level, boundary in ((grid.coarse, 4 / 3), (grid.coarse.coarse, 8 / 5)):
+        for axis, w in enumerate(level.faces):
+            n = w.shape[axis + 2]
+            assert bool((w.narrow(axis + 2, 1, n - 2) == 1).all())
+            for end in (0, n - 1):
+                assert torch.allclose(w.narrow(axis + 2, end, 1), torch.tensor(boundary))
 
 
 def test_rtol_zero_stops_at_round_off_stagnation_with_that_reason():
