@@ -9,13 +9,17 @@ reported apart; deep_cd gets one untimed warm-up call per grid size first. Cases
 * unseen, at 64^3: ``gaussians`` (another right-hand-side family), ``coef`` (smooth variable
   coefficient exp(sin sin sin), contrast ~e^2), ``obstacle`` (a sphere with zero-flux walls
   in a pure-Neumann box, singular, as the paper's smoke pressure systems), ``dirichlet-face``
-  (Neumann box with one Dirichlet face).
+  (Neumann box with one Dirichlet face);
+* 2-D, at 1024^2 (``weights/multigrid_2d.pt``): ``poisson-2d`` (Dirichlet box, random
+  right-hand side) and ``two-phase-2d`` (cell coefficient 1 or 10^3 split by
+  :func:`coefficients.two_phase`, seed 1, which no training used).
 
 ``deep_cd`` is the shipped multigrid network; ``deep_cd ref`` the paper's network
 (``--reference`` weights, at 32^3 and 64^3 and rtol 1e-6 only: one call costs seconds).
 
     python benchmarks/deep_cd.py                       # everything (about 10 min, 2 cores)
     python benchmarks/deep_cd.py --sizes 32 --cases train-op --repeats 1   # quick look
+    python benchmarks/deep_cd.py --cases poisson-2d two-phase-2d             # the 2-D rows
 
 Writes benchmarks/results/deep_cd.{json,png} and prints Markdown tables.
 """
@@ -27,6 +31,7 @@ import json
 import os
 import platform
 import statistics
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -35,13 +40,24 @@ import torch
 import sciml
 from sciml.reporting import format_table, plot_convergence
 
-CASES = ("train-op", "gaussians", "coef", "obstacle", "dirichlet-face")
+sys.path.insert(0, str(Path(__file__).parent))
+from coefficients import two_phase  # noqa: E402 - the benchmarks' shared fields
+
+CASES = ("train-op", "gaussians", "coef", "obstacle", "dirichlet-face", "poisson-2d",
+         "two-phase-2d")
 UNSEEN_SIZE = 64
+#: the 2-D cases' grid and the two-phase case's contrast (the issue's 2-D goals)
+PLANE_SIZE, PLANE_CONTRAST = 1024, 1e3
 REFERENCE_RTOL = 1e-6
 
 
 def make_problem(case: str, n: int) -> sciml.problems.Poisson:
-    """The Poisson problem of ``case`` on an ``n^3`` grid."""
+    """The Poisson problem of ``case`` on an ``n^3`` grid (``n^2`` for the 2-D cases)."""
+    if case == "poisson-2d":
+        return sciml.problems.Poisson((n, n), rhs="random", seed=0)
+    if case == "two-phase-2d":
+        return sciml.problems.Poisson((n, n), rhs="random", seed=0,
+                                      coefficient=two_phase((n, n), PLANE_CONTRAST, seed=1))
     shape = (n, n, n)
     axes = np.meshgrid(*[(np.arange(n) + 1.0) / (n + 1.0)] * 3, indexing="ij")
     if case == "train-op":
@@ -62,6 +78,12 @@ def make_problem(case: str, n: int) -> sciml.problems.Poisson:
     raise ValueError(f"unknown case {case!r}; expected one of {CASES}")
 
 
+def size_label(problem: sciml.problems.Poisson) -> str:
+    """``64^3`` or ``1024^2``: the grid of a cubic or square problem."""
+    shape = problem.shape
+    return f"{shape[0]}^{len(shape)}"
+
+
 def methods(n: int, case: str, rtol: float, reference: str | None
             ) -> list[tuple[str, str, dict]]:
     """(label, method, options) of every method run on this case, size and tolerance; the
@@ -76,7 +98,8 @@ def run(sizes: list[int], cases: list[str], rtols: list[float], repeats: int,
         reference: str | None) -> dict:
     rows, curves = [], {}
     jobs = [("train-op", n) for n in sizes if "train-op" in cases]
-    jobs += [(c, UNSEEN_SIZE) for c in cases if c != "train-op"]
+    jobs += [(c, PLANE_SIZE if c.endswith("-2d") else UNSEEN_SIZE) for c in cases
+             if c != "train-op"]
     for case, n in jobs:
         problem = make_problem(case, n)
         cg_iterations = {}
@@ -97,7 +120,7 @@ def run(sizes: list[int], cases: list[str], rtols: list[float], repeats: int,
                 per_call = (statistics.median(s.info["network_seconds"] / s.info["network_calls"]
                                               for s in sols) if calls else None)
                 rows.append({
-                    "case": case, "size": f"{n}^3", "rtol": rtol, "method": label,
+                    "case": case, "size": size_label(problem), "rtol": rtol, "method": label,
                     "converged": all(s.converged for s in sols), "iterations": sol.iterations,
                     "net calls": calls, "fallbacks": sol.info.get("fallbacks"),
                     "setup s": setup, "solve s": solve, "total s": setup + solve,
@@ -106,10 +129,10 @@ def run(sizes: list[int], cases: list[str], rtols: list[float], repeats: int,
                     "cg it / it": cg_iterations[rtol] / max(sol.iterations, 1),
                     "final rel. res.": sol.info["residual_norm"] / sol.info["b_norm"],
                 })
-                print(f"{case} {n}^3 rtol {rtol:g} {label}: {sol.iterations} it, "
+                print(f"{case} {size_label(problem)} rtol {rtol:g} {label}: {sol.iterations} it, "
                       f"setup {setup:.3g} s, solve {solve:.3g} s", flush=True)
                 if rtol == min(rtols):
-                    curves.setdefault(f"{case} {n}^3", []).append(
+                    curves.setdefault(f"{case} {size_label(problem)}", []).append(
                         (label, sol.residuals.tolist()))
     return {"rows": rows, "curves": curves}
 
@@ -142,6 +165,15 @@ def goals(rows: list[dict], rtol: float) -> list[dict]:
             ratio = c["iterations"] / max(d["iterations"], 1)
             out.append({"goal": f"{case} {UNSEEN_SIZE}^3: >= 10x fewer iterations than cg",
                         "measured": f"{ratio:.1f}x", "met": ratio >= 10 and d["converged"]})
+    for case in ("poisson-2d", "two-phase-2d"):
+        d, amg = (by.get((case, f"{PLANE_SIZE}^2", rtol, m)) for m in ("deep_cd", "amg sa+cg"))
+        if d and amg:
+            out.append({"goal": f"{case} {PLANE_SIZE}^2: <= 2x SA iterations, total time <= SA",
+                        "measured": f"{d['iterations']} vs {amg['iterations']} iterations, "
+                                    f"{d['total s']:.2f} vs {amg['total s']:.2f} s, "
+                                    f"{d['fallbacks']} fallbacks",
+                        "met": d["converged"] and d["iterations"] <= 2 * amg["iterations"]
+                        and d["total s"] <= amg["total s"]})
     ref, c = get("train-op", 64, "deep_cd ref"), get("train-op", 64, "cg")
     if ref and c:
         out.append({"goal": "reference net: iterations well below cg at 64^3",

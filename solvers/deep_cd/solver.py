@@ -53,8 +53,8 @@ class DeepCD(LinearSolver, LearnedSolver):
 
     ``model``
         A :class:`~sciml.learn.trained_model.TrainedModel`, a path to one, or None for the shipped
-        multigrid network (``weights/multigrid_3d.pt``, 3D; ``weights/multigrid_2d.pt`` is
-        chosen for 2D problems when present).
+        multigrid network of the problem's dimension (``weights/multigrid_3d.pt`` or
+        ``weights/multigrid_2d.pt``).
     ``k``
         Number of previous directions each new one is A-orthogonalised against (2).
     ``safeguard``
@@ -170,7 +170,8 @@ class DeepCD(LinearSolver, LearnedSolver):
             path = WEIGHTS_DIR / f"multigrid_{ndim}d.pt"
             if not path.exists():
                 raise InvalidOptionError(
-                    f"deep_cd ships weights for 3-D grids only, not for {ndim}-D; pass "
+                    f"deep_cd has no shipped weights for {ndim}-D grids ({path} is "
+                    f"missing); pass "
                     f"model=<path or TrainedModel> (train one with sciml.train('deep_cd', "
                     f"shape=...))")
             model = str(path)

@@ -207,16 +207,60 @@ def test_reference_network_has_the_papers_parameter_counts():
     assert out.shape == (2, 1, 9, 8, 7)
 
 
-def test_dcdm_loss_is_zero_for_the_exact_inverse_and_scale_invariant():
+@pytest.mark.parametrize("objective", ["energy", "residual"])
+def test_dcdm_loss_is_zero_for_the_exact_inverse_and_scale_invariant(objective):
     grid = GridStencil.from_operator(None, (8, 8, 8), torch.float64)
     r = torch.from_numpy(smoothed_noise((8, 8, 8), 3, seed=0)).double()
-    loss = DCDMLoss([grid])
+    loss = DCDMLoss([grid], objective)
     identity = lambda x, g: x  # noqa: E731
     value = loss(identity, r)
     assert 0 < float(value) < 1
     assert torch.allclose(loss(identity, 5.0 * r), value)
     eigen = torch.from_numpy(smoothed_noise((8, 8, 8), 1, powers=(40.0,), seed=1)).double()
     assert float(loss(identity, eigen)) < 1e-6  # a single eigenmode: r is A^-1 r up to scale
+
+
+def test_energy_loss_is_the_energy_norm_left_by_an_exact_line_search():
+    """Recomputed with the CSR matrix: e - alpha f in the A-norm, alpha = f.r / f.Af."""
+    rng = np.random.default_rng(3)
+    op = StencilOperator((9, 7), coefficient=rng.uniform(0.1, 10.0, (9, 7)))
+    A = op.to_csr()
+    grid = GridStencil.from_operator(op, op.grid_shape, torch.float64)
+    net = MultigridNet(2, channels=2).double()
+    e = torch.from_numpy(rng.standard_normal((2, 1, 9, 7)))
+    with torch.no_grad():
+        value = DCDMLoss([grid], "energy").per_sample(net, e, grid)
+    for i in range(2):
+        ei = e[i, 0].numpy().ravel()
+        ri = A @ ei
+        with torch.no_grad():
+            f = net(torch.from_numpy(ri.reshape(1, 1, 9, 7)), grid)[0, 0].numpy().ravel()
+        alpha = f @ ri / (f @ (A @ f))
+        left = ei - alpha * f
+        assert float(value[i]) == pytest.approx(left @ (A @ left) / (ei @ ri), rel=1e-10)
+        assert 0 <= float(value[i]) <= 1
+
+
+def test_the_residual_loss_punishes_the_2d_multigrid_start_the_energy_loss_does_not():
+    """Why ``"energy"`` is the default: the multigrid start solves 2-D grids of any size in
+    a few iterations, yet after its exact step the residual grows (the paper's loss > 1,
+    more so on finer grids) while the energy left stays small at every size."""
+    net = MultigridNet(2)
+    values = {}
+    for n in (32, 64):
+        grid = GridStencil.from_operator(None, (n, n))
+        v = torch.from_numpy(smoothed_noise((n, n), 16, seed=5))
+        with torch.no_grad():
+            values[n] = {o: float(DCDMLoss([grid], o)(net, v)) for o in ("energy", "residual")}
+    assert values[64]["residual"] > 1 and values[64]["residual"] > 2 * values[32]["residual"]
+    assert values[32]["energy"] < 0.1 and values[64]["energy"] < 0.1
+
+
+def test_an_unknown_objective_is_refused_naming_the_choices():
+    with pytest.raises(InvalidOptionError, match="objective must be one of"):
+        train(shape=(8, 8), objective="l2", samples=4, epochs=1, progress=False)
+    with pytest.raises(InvalidOptionError, match="objective must be one of"):
+        DCDMLoss([], "l2")
 
 
 def test_train_saves_weights_that_load_safely_and_solve_the_same(tmp_path):
@@ -238,6 +282,34 @@ def test_default_weights_solve_poisson():
     prob = Poisson((20, 20, 20), rhs="gaussians")
     sol = sciml.solve(prob, method="deep_cd", rtol=1e-6)
     assert sol.converged and sol.iterations <= 10 and _true_relres(prob, sol) <= 1e-6
+
+
+def test_default_2d_weights_solve_poisson_and_darcy_out_of_the_box():
+    from sciml.problems import DarcyFlow
+    from sciml.solvers.deep_cd.solver import WEIGHTS_DIR
+
+    if not (WEIGHTS_DIR / "multigrid_2d.pt").exists():
+        pytest.skip("no shipped 2-D weights")
+    prob = Poisson((96, 96), rhs="gaussians")
+    sol = sciml.solve(prob, method="deep_cd", rtol=1e-6)
+    assert sol.converged and sol.iterations <= 8 and sol.info["fallbacks"] == 0
+    assert _true_relres(prob, sol) <= 1e-6
+    rng = np.random.default_rng(0)
+    a = np.where(rng.random((31, 31)) < 0.5, 12.0, 3.0)
+    darcy = DarcyFlow(a=a)
+    sol = sciml.solve(darcy, method="deep_cd", rtol=1e-6)
+    system = darcy.to_linear_problem()
+    x = darcy.vector_from_solution(sol.x)
+    assert sol.converged
+    assert np.linalg.norm(system.b - system.A @ x) <= 1e-6 * np.linalg.norm(system.b)
+
+
+def test_missing_default_weights_are_named_with_the_way_out(monkeypatch, tmp_path):
+    from sciml.solvers.deep_cd import solver as deep_cd_solver
+
+    monkeypatch.setattr(deep_cd_solver, "WEIGHTS_DIR", tmp_path)
+    with pytest.raises(InvalidOptionError, match=r"no shipped weights for 2-D.*model="):
+        sciml.solve(Poisson((8, 8), rhs="random"), method="deep_cd")
 
 
 def test_problem_without_grid_shape_is_rejected_clearly():
