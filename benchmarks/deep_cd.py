@@ -17,7 +17,8 @@ reported apart; deep_cd gets one untimed warm-up call per grid size first. Cases
 ``deep_cd`` is the shipped multigrid network; ``deep_cd ref`` the paper's network
 (``--reference`` weights, at 32^3 and 64^3 and rtol 1e-6 only: one call costs seconds).
 
-    python benchmarks/deep_cd.py                       # everything (about 10 min, 2 cores)
+    python benchmarks/deep_cd.py                       # everything (about 85 min, 2 cores;
+                                                       # cg on two-phase-2d alone takes 15)
     python benchmarks/deep_cd.py --sizes 32 --cases train-op --repeats 1   # quick look
     python benchmarks/deep_cd.py --cases poisson-2d two-phase-2d             # the 2-D rows
 
@@ -102,6 +103,7 @@ def run(sizes: list[int], cases: list[str], rtols: list[float], repeats: int,
              if c != "train-op"]
     for case, n in jobs:
         problem = make_problem(case, n)
+        size = size_label(problem)
         cg_iterations = {}
         for rtol in rtols:
             for label, method, options in methods(n, case, rtol, reference):
@@ -120,7 +122,7 @@ def run(sizes: list[int], cases: list[str], rtols: list[float], repeats: int,
                 per_call = (statistics.median(s.info["network_seconds"] / s.info["network_calls"]
                                               for s in sols) if calls else None)
                 rows.append({
-                    "case": case, "size": size_label(problem), "rtol": rtol, "method": label,
+                    "case": case, "size": size, "rtol": rtol, "method": label,
                     "converged": all(s.converged for s in sols), "iterations": sol.iterations,
                     "net calls": calls, "fallbacks": sol.info.get("fallbacks"),
                     "setup s": setup, "solve s": solve, "total s": setup + solve,
@@ -129,10 +131,10 @@ def run(sizes: list[int], cases: list[str], rtols: list[float], repeats: int,
                     "cg it / it": cg_iterations[rtol] / max(sol.iterations, 1),
                     "final rel. res.": sol.info["residual_norm"] / sol.info["b_norm"],
                 })
-                print(f"{case} {size_label(problem)} rtol {rtol:g} {label}: {sol.iterations} it, "
+                print(f"{case} {size} rtol {rtol:g} {label}: {sol.iterations} it, "
                       f"setup {setup:.3g} s, solve {solve:.3g} s", flush=True)
                 if rtol == min(rtols):
-                    curves.setdefault(f"{case} {size_label(problem)}", []).append(
+                    curves.setdefault(f"{case} {size}", []).append(
                         (label, sol.residuals.tolist()))
     return {"rows": rows, "curves": curves}
 

@@ -56,6 +56,13 @@ def smoothed_noise(shape: Sequence[int], count: int, powers: Sequence[float] = N
 OBJECTIVES = ("energy", "residual")
 
 
+def checked_objective(objective: Any) -> str:
+    """``objective`` if it is one of :data:`OBJECTIVES`, else an InvalidOptionError."""
+    if objective not in OBJECTIVES:
+        raise InvalidOptionError(f"objective must be one of {OBJECTIVES}, got {objective!r}")
+    return objective
+
+
 class DCDMLoss:
     """The one-step loss of a search direction: what is left after an exact line search.
 
@@ -90,10 +97,8 @@ class DCDMLoss:
     """
 
     def __init__(self, grids: Sequence[GridStencil], objective: str = OBJECTIVES[0]) -> None:
-        if objective not in OBJECTIVES:
-            raise InvalidOptionError(f"objective must be one of {OBJECTIVES}, got {objective!r}")
         self.grids = list(grids)
-        self.objective = objective
+        self.objective = checked_objective(objective)
 
     def per_sample(self, model: Any, v: torch.Tensor, grid: GridStencil) -> torch.Tensor:
         """The loss of each sample of ``v`` on one operator."""
@@ -183,9 +188,7 @@ def train(data: Any = None, **options: Any) -> TrainedModel:
                                   extras=TRAIN_EXTRAS, networks=NETWORK_KINDS)
     shape = _grid_shape(opts.extra["shape"])
     measure = opts.extra["measure"]
-    objective = opts.extra["objective"]
-    if objective not in OBJECTIVES:
-        raise InvalidOptionError(f"objective must be one of {OBJECTIVES}, got {objective!r}")
+    objective = checked_objective(opts.extra["objective"])  # before any data is made
     if not all(isinstance(n, int) and not isinstance(n, bool) and n >= 2 for n in measure):
         raise InvalidOptionError(f"measure must be cube sizes >= 2, got {measure!r}")
     operators = opts.extra["operators"]
