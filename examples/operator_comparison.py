@@ -21,7 +21,8 @@ def add_training_arguments(parser: argparse.ArgumentParser, *, train: int, test:
     parser.add_argument("--train", type=int, default=train)
     parser.add_argument("--test", type=int, default=test)
     parser.add_argument("--epochs", type=int, default=epochs)
-    parser.add_argument("--lr", type=float, default=1e-3)
+    parser.add_argument("--lr", type=float, default=None,
+                        help="peak learning rate (default: each method's own for the problem)")
     parser.add_argument("--methods", nargs="+", default=["mgno", "fno"])
     parser.add_argument("--out", default="examples/out")
 
@@ -31,8 +32,9 @@ def train_and_compare(args: argparse.Namespace, data: str | Path, tag: str) -> d
     print the table, and return ``{method: TrainedModel}``."""
     models, rows = {}, []
     for method in args.methods:
-        model = sciml.train(method, data=str(data), epochs=args.epochs, seed=0, lr=args.lr,
-                            samples=args.train)
+        rate = {} if args.lr is None else {"lr": args.lr}
+        model = sciml.train(method, data=str(data), epochs=args.epochs, seed=0,
+                            samples=args.train, **rate)
         metrics = sciml.evaluate(model, data=str(data))
         model.save(Path(args.out) / f"{method}_{tag}.pt")
         models[method] = model

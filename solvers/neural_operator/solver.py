@@ -37,6 +37,9 @@ class OperatorSolver(LearnedSolver):
     # -- what a network family supplies ---------------------------------------------------
     #: problem name -> the network options (with defaults); the keys are all it accepts
     networks: ClassVar[dict[str, dict[str, Any]]] = {}
+    #: problem name -> training defaults that replace the shared ones of
+    #: :data:`.training.TRAIN_DEFAULTS` for that problem (options the caller passes win)
+    training_defaults: ClassVar[dict[str, dict[str, Any]]] = {}
 
     @classmethod
     def default_network(cls, problem: str) -> dict[str, Any]:

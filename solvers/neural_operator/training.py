@@ -60,7 +60,7 @@ def train_operator(cls: Any, data: Any = None, **options: Any) -> TrainedModel:
 
     Options: the shared vocabulary (:mod:`sciml.learn.vocabulary`; defaults
     :data:`TRAIN_DEFAULTS`: Adam with weight decay as in the MgNO paper, OneCycle peaking
-    at ``lr``), the network's options (``network=(name, {...})`` or flat), and ``loss``
+    at ``lr``, with the method's ``training_defaults`` for the data's problem on top), the network's options (``network=(name, {...})`` or flat), and ``loss``
     (``"h1"`` or ``"l2"``, relative), ``problem``, ``split`` (of a file recording
     train/test splits; an unknown name is refused), ``input_key``/``output_key``, and
     ``exact_boundary`` (default True: on a problem with zero Dirichlet values, such as
@@ -81,8 +81,8 @@ def train_operator(cls: Any, data: Any = None, **options: Any) -> TrainedModel:
                                input_key=extra["input_key"],
                                output_key=extra["output_key"],
                                max_samples=opts.samples)
-    opts = parse_training_options(cls.name, options, defaults=TRAIN_DEFAULTS,
-                                  extras=TRAIN_EXTRAS,
+    defaults = {**TRAIN_DEFAULTS, **cls.training_defaults.get(pairs.problem.name, {})}
+    opts = parse_training_options(cls.name, options, defaults=defaults, extras=TRAIN_EXTRAS,
                                   networks=operator_networks(cls, pairs.problem.name))
     if extra["loss"] not in _LOSSES:
         raise InvalidOptionError(f"loss must be one of {_LOSSES}, got {extra['loss']!r}")

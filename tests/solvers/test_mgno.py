@@ -12,7 +12,7 @@ from sciml.registry import get_solver_class
 from sciml.errors import InvalidOptionError, ModelMismatchError
 from sciml.io.datasets import DatasetSpec, write_dataset
 from sciml.learn.trained_model import TrainedModel
-from sciml.solvers.mgno.model import MgConv, MgNO, _fit, minimum_grid
+from sciml.solvers.mgno.model import MgConv, MgNO, _fit, minimum_grid, smoothing_schedule
 
 from operator_data import darcy_pairs, periodic_pairs
 
@@ -147,11 +147,28 @@ def test_save_load_round_trip_with_weights_only(trained: TrainedModel, tmp_path)
     assert loaded.num_parameters() == trained.num_parameters()
 
 
+def test_smoothing_schedules_put_the_extra_steps_on_the_coarse_levels() -> None:
+    assert smoothing_schedule("paper", 6) == [(1, 0)] * 5 + [(2, 0)]
+    assert smoothing_schedule("coarse", 10) == [(1, 0)] * 5 + [(2, 0)] * 4 + [(4, 0)]
+    assert smoothing_schedule("coarse", 3) == [(2, 0), (2, 0), (4, 0)]
+    assert MgNO(1, levels=10, smoothing="coarse").cycles[0].smoothing == \
+        smoothing_schedule("coarse", 10)
+    with pytest.raises(InvalidOptionError, match="'paper', 'coarse'"):
+        MgNO(1, levels=4, smoothing="heavy")
+
+
 def test_burgers_like_1d_data_train_a_periodic_model() -> None:
     u0, u = periodic_pairs(16, 64)
     model = sciml.train("mgno", data=(u0, u), problem="burgers", epochs=2, progress=False, **TINY)
     assert model.config["problem"] == "burgers"
     assert model.config["network"]["padding"] == "circular"
+    # Burgers' own defaults: the multigrid start at the paper's peak rate; a given lr wins
+    assert model.config["network"]["init"] == "multigrid"
+    assert model.config["network"]["smoothing"] == "coarse"
+    assert model.provenance["options"]["optimizer"][1]["lr"] == 5e-4
+    faster = sciml.train("mgno", data=(u0, u), problem="burgers", epochs=1, progress=False,
+                         lr=2e-3, **TINY)
+    assert faster.provenance["options"]["optimizer"][1]["lr"] == 2e-3
     sol = sciml.solve(sciml.problems.Burgers1D(u0=u0[0], nu=0.1, t=1.0), method="mgno",
                       model=model)
     assert sol.x.shape == (64,)
