@@ -56,11 +56,11 @@ class MgNOSolver(OperatorSolver):
       by default the cycle starts as a multigrid cycle (``init="multigrid"``,
       :class:`~.model.MgConv`), the four levels above the coarsest smooth twice and the
       coarsest four times (``smoothing="coarse"``), and the peak rate is the paper's
-      5e-4 (the multigrid start collapses to a constant output at 1e-3). Test relative
-      L2 after 8 epochs on 500 samples (nu = 0.1, seeds 0 / 1): 0.024 / 0.027 against
-      0.058 with the paper's form (``init="paper", smoothing="paper", lr=1e-3``); FNO
-      0.008 / 0.009 (benchmarks/RESULTS.md). Post-smoothing on every level did not help
-      (0.031 multigrid, 0.67 paper start).
+      5e-4 (the multigrid start collapses to a constant output at 1e-3, and with
+      ``loss="h1"``). Test relative L2 after 8 epochs on 500 samples (nu = 0.1, seeds
+      0 / 1): 0.024 / 0.027 against 0.058 with the paper's form (``init="paper",
+      smoothing="paper", lr=1e-3``); FNO 0.008 / 0.009 (benchmarks/RESULTS.md).
+      Post-smoothing on every level did not help (0.031 multigrid, 0.67 paper start).
     * Inputs and outputs are normalised by one scalar mean/std each; the best epoch is
       chosen on a held-out part of the training data.
 
