@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from sciml.solvers.neural_operator.solver import OperatorSolver
+from sciml.solvers.neural_operator.training import TRAIN_DEFAULTS
 
 from .model import MgNO, minimum_grid
 
@@ -22,7 +23,8 @@ NETWORKS = {
                 "padding": "circular", "init": "multigrid"},
 }
 #: Burgers trains at the paper's peak rate: the multigrid start collapses at 1e-3
-TRAINING_DEFAULTS = {"burgers": {"optimizer": ("adam", {"lr": 5e-4, "weight_decay": 1e-4})}}
+TRAINING_DEFAULTS = {"burgers": {"optimizer": (TRAIN_DEFAULTS["optimizer"][0],
+                                               {**TRAIN_DEFAULTS["optimizer"][1], "lr": 5e-4})}}
 
 
 class MgNOSolver(OperatorSolver):
