@@ -25,13 +25,11 @@ def sine_waves(shape: tuple[int, ...], rng: np.random.Generator, waves: int = 8,
 def two_phase(shape: tuple[int, ...], contrast: float, kind: str = "sines",
               seed: int = 1) -> np.ndarray:
     """Cell coefficient 1 or ``contrast``, split at 0 by :func:`sine_waves` (``kind="sines"``)
-    or by a Gaussian random field of :mod:`sciml.data_gen.grf` (``"grf"``: alpha 2, tau 3,
-    the two-phase Darcy family's generator; large connected blobs)."""
+    or by a Gaussian random field (``"grf"``: :func:`sciml.data_gen.grf.two_phase_coefficient`,
+    large connected blobs, the generator deep_cd's Galerkin weights were trained on)."""
     rng = np.random.default_rng(seed)
-    if kind == "sines":
-        field = sine_waves(shape, rng)
-    elif kind == "grf":
-        field = grf.sample(shape, rng, alpha=2.0, tau=3.0, sigma=3.0)
-    else:
+    if kind == "grf":
+        return grf.two_phase_coefficient(shape, rng, contrast=contrast)[0]
+    if kind != "sines":
         raise ValueError(f"kind must be 'sines' or 'grf', got {kind!r}")
-    return np.where(field >= 0, contrast, 1.0)
+    return np.where(sine_waves(shape, rng) >= 0, contrast, 1.0)

@@ -130,3 +130,40 @@ def sample(shape: Sequence[int], rng: np.random.Generator, *, alpha: float = 2.0
     noise = rng.standard_normal(batch + shape)
     spectrum = scipy.fft.rfftn(noise, axes=axes, norm="ortho") * root
     return scale * scipy.fft.irfftn(spectrum, s=shape, axes=axes, norm="ortho")
+
+
+#: the contrasts :func:`two_phase_coefficient` draws from by default (log-uniformly)
+CONTRAST_RANGE = (1.0, 1e6)
+
+
+def two_phase_coefficient(shape: Sequence[int], rng: np.random.Generator, *,
+                          contrast: float | None = None,
+                          contrast_range: tuple[float, float] = CONTRAST_RANGE,
+                          alpha: float = 2.0, tau: float = 3.0) -> tuple[np.ndarray, float]:
+    """A two-phase cell coefficient: 1 where a GRF is negative, ``contrast`` elsewhere.
+
+    The pressure operator ``-div((1/rho) grad p)`` of two immiscible fluids (or of a porous
+    medium of two materials) on a grid of any dimension: the field is :func:`sample` with
+    ``alpha``, ``tau`` (large connected blobs, the two-phase Darcy family's generator)
+    thresholded at 0. ``contrast`` None draws it log-uniformly from ``contrast_range``.
+
+    Returns
+    -------
+    coefficient, contrast
+        The float64 field of ``shape`` and the contrast used.
+
+    Examples
+    --------
+    >>> k, c = two_phase_coefficient((16, 16, 16), np.random.default_rng(0))
+    >>> sorted(set(np.unique(k)) - {1.0}) == [c], 1.0 <= c <= 1e6
+    (True, True)
+    """
+    low, high = contrast_range
+    if not 0.0 < low <= high:
+        raise ValueError(f"contrast_range must be 0 < low <= high, got {contrast_range}")
+    if contrast is None:
+        contrast = float(10.0 ** rng.uniform(math.log10(low), math.log10(high)))
+    if not (math.isfinite(contrast) and contrast > 0.0):
+        raise ValueError(f"contrast must be a positive finite number, got {contrast}")
+    field = sample(shape, rng, alpha=alpha, tau=tau)
+    return np.where(field >= 0.0, contrast, 1.0), contrast

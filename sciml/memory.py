@@ -46,6 +46,9 @@ CSR_ASSEMBLY_BYTES = 450
 #: problem (network activations of the V-cycle, coarse operators, the search directions):
 #: measured 215 and 230 B at 32^3 and 64^3, float32 network on the CPU
 DEEP_CD_BYTES = 240
+#: the same with Galerkin coarse levels (``coarsening="galerkin"``: the SciPy product and its
+#: sparse matrices, float64 and a torch copy): measured 638 and 623 B at 48^3 and 64^3
+DEEP_CD_GALERKIN_BYTES = 650
 #: peak bytes per grid point of one Darcy sample with AMG-CG (GRF draw, assembly, hierarchy,
 #: CG vectors): measured 557 B at 200^2 and 400^2
 DARCY_AMG_BYTES = 560
@@ -213,15 +216,16 @@ def direct_setup_bytes(A: Any, grid_shape: Sequence[int] | None) -> int:
     return direct_factor_bytes(n, ndim) + 2 * 12 * nnz
 
 
-def deep_cd_bytes(grid_shape: Sequence[int]) -> int:
+def deep_cd_bytes(grid_shape: Sequence[int], coarsening: str = "rediscretise") -> int:
     """Peak bytes of a ``deep_cd`` solve on ``grid_shape`` beyond the problem itself.
 
     :data:`DEEP_CD_BYTES` per unknown for the shipped multigrid network (its V-cycle's
-    activations, the coarse operators, ``k = 2`` stored directions and the CG vectors); a
-    network run on the GPU keeps its activations there, so the estimate is then an upper
-    bound of the host's share.
+    activations, the coarse operators, ``k = 2`` stored directions and the CG vectors),
+    :data:`DEEP_CD_GALERKIN_BYTES` with Galerkin coarse levels; a network run on the GPU
+    keeps its activations there, so the estimate is then an upper bound of the host's share.
     """
-    return _unknowns(grid_shape) * DEEP_CD_BYTES
+    per_unknown = DEEP_CD_GALERKIN_BYTES if coarsening == "galerkin" else DEEP_CD_BYTES
+    return _unknowns(grid_shape) * per_unknown
 
 
 def darcy_datagen_bytes(resolution: int, method: str = "direct", workers: int = 1) -> int:

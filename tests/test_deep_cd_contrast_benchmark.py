@@ -25,7 +25,7 @@ def test_the_two_phase_field_has_both_phases_and_is_reproducible(load_benchmark)
 
 
 def test_rows_goals_and_plot_on_a_small_grid(contrast, tmp_path):
-    rows = contrast.run([10], [1e1, 1e4], 1e-6, 2000, 1)
+    rows = contrast.run([10], [1e1, 1e4], 1e-6, 2000, 1, contrast.LABELS)
     assert len(rows) == 2 * len(contrast.METHODS)
     by = {(r["contrast"], r["method"]): r for r in rows}
     assert all(r["converged"] and r["final rel. res."] <= 1e-6 for r in rows)
@@ -36,3 +36,11 @@ def test_rows_goals_and_plot_on_a_small_grid(contrast, tmp_path):
     assert all("no-net s/it / cg (<= 1.1)" in g for g in goals)
     contrast.plot(rows, tmp_path / "c.png")
     assert (tmp_path / "c.png").stat().st_size > 0
+
+
+def test_a_subset_of_methods_runs_alone_and_its_goals_skip_the_missing_rows(contrast):
+    rows = contrast.run([8], [1e3], 1e-6, 2000, 1, ["amg sa+cg", "deep_cd"])
+    assert [r["method"] for r in rows] == ["amg sa+cg", "deep_cd"]
+    assert rows[1]["s / it vs cg"] is None
+    (goal,) = contrast.goals(rows)
+    assert goal["no-net s/it / cg (<= 1.1)"] is None and goal["it / SA it (<= 2)"] > 0

@@ -21,6 +21,7 @@ from __future__ import annotations
 from typing import Any, Sequence
 
 import numpy as np
+import scipy.sparse as sp
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -29,9 +30,23 @@ from sciml.errors import InvalidOptionError, InvalidProblemError
 from sciml.backend import to_numpy
 from sciml.kernels.stencil import StencilOperator, face_coefficients
 
+from .galerkin import GalerkinStencil, matrix_from_faces, pad_ghosts
+
 _CONV = {2: F.conv2d, 3: F.conv3d}
 _CONV_T = {2: F.conv_transpose2d, 3: F.conv_transpose3d}
 _POOL = {2: F.avg_pool2d, 3: F.avg_pool3d}
+
+
+#: how :attr:`GridStencil.coarse` builds the coarse levels
+COARSENINGS = ("rediscretise", "galerkin")
+
+
+def checked_coarsening(coarsening: str) -> str:
+    """``coarsening`` if it is one of :data:`COARSENINGS`, else an InvalidOptionError."""
+    if coarsening not in COARSENINGS:
+        raise InvalidOptionError(f"coarsening must be one of {list(COARSENINGS)}, got "
+                                 f"{coarsening!r}")
+    return coarsening
 
 
 def _check_ndim(ndim: int) -> int:
@@ -57,9 +72,16 @@ class GridStencil:
     faces
         One tensor per axis of shape ``(1, 1, *grid)`` with one more entry along that axis
         (face ``i`` lies between cells ``i - 1`` and ``i``).
+    coarsening
+        How :attr:`coarse` builds the next level: ``"rediscretise"`` (the mean of the fine
+        faces, above) or ``"galerkin"`` (:mod:`~sciml.solvers.deep_cd.galerkin`: the
+        product ``2^(2-d) P^T A P`` with the cycle's initial interpolation ``P``, robust to
+        high-contrast coefficients, at the price of coarse stencils of up to 125 points
+        kept as sparse matrices).
     """
 
-    def __init__(self, faces: list[torch.Tensor]) -> None:
+    def __init__(self, faces: list[torch.Tensor], coarsening: str = "rediscretise") -> None:
+        self.coarsening = checked_coarsening(coarsening)
         self.faces = faces
         self.ndim = len(faces)
         shape = list(faces[0].shape[2:])
@@ -86,11 +108,12 @@ class GridStencil:
         self.closed = [tuple(bool((w.narrow(ax + 2, end, 1) == 0).all())
                              for end in (0, self.grid_shape[ax]))
                        for ax, w in enumerate(faces)]
-        self._coarse: GridStencil | None = None
+        self._coarse: GridStencil | GalerkinStencil | None = None
 
     @classmethod
     def from_operator(cls, op: StencilOperator | None, grid_shape: tuple[int, ...],
-                      dtype: torch.dtype = torch.float32, device: Any = "cpu") -> "GridStencil":
+                      dtype: torch.dtype = torch.float32, device: Any = "cpu",
+                      coarsening: str = "rediscretise") -> "GridStencil":
         """Build from a :class:`~sciml.kernels.stencil.StencilOperator`, or the constant-coefficient
         Dirichlet operator on ``grid_shape`` when ``op`` is None."""
         _check_ndim(len(grid_shape))
@@ -100,10 +123,10 @@ class GridStencil:
             k = np.ones(grid_shape) if op.coefficient is None else to_numpy(op.coefficient)
             faces = face_coefficients(k, None if op.mask is None else to_numpy(op.mask), op.bc)
         return cls([torch.as_tensor(w, dtype=dtype, device=device)[None, None]
-                    for w in faces])
+                    for w in faces], coarsening)
 
     @property
-    def coarse(self) -> "GridStencil | None":
+    def coarse(self) -> "GridStencil | GalerkinStencil | None":
         """The operator on the next coarser grid (None when the grid is a single cell).
 
         Each axis is coarsened on its own: an axis of ``n > 1`` cells goes to ``ceil(n / 2)``,
@@ -113,6 +136,10 @@ class GridStencil:
         ``(2h)^2``, so the faces along a kept axis are multiplied by ``(2h / h)^2 = 4``. On a
         cubic grid every axis is coarsened, as before.
         """
+        if self._coarse is None and max(self.grid_shape) > 1 and self.coarsening == "galerkin":
+            w = self.faces[0]
+            self._coarse = GalerkinStencil.coarsen(self.matrix(), self.grid_shape, self.closed,
+                                                   w.dtype, w.device)
         if self._coarse is None and max(self.grid_shape) > 1:
             coarsened = [n > 1 for n in self.grid_shape]
             faces = []
@@ -151,20 +178,18 @@ class GridStencil:
         return y
 
     def pad(self, u: torch.Tensor, high_extra: Sequence[int] | None = None) -> torch.Tensor:
-        """``u`` with one ghost cell per side (plus ``high_extra[axis]`` at the high end): the
+        """``u`` with ghost cells (:func:`~sciml.solvers.deep_cd.galerkin.pad_ghosts`): the
         edge value behind a closed (Neumann) side, 0 behind a Dirichlet side."""
-        for ax in range(self.ndim):
-            dim, n = ax + 2, u.shape[ax + 2]
-            lo, hi = u.narrow(dim, 0, 1), u.narrow(dim, n - 1, 1)
-            lo = lo if self.closed[ax][0] else torch.zeros_like(lo)
-            hi = hi if self.closed[ax][1] else torch.zeros_like(hi)
-            extra = 0 if high_extra is None else high_extra[ax]
-            u = torch.cat([lo, u] + [hi] * (1 + extra), dim)
-        return u.contiguous(memory_format=_memory_format(self.ndim))
+        return pad_ghosts(u, self.closed, high_extra)
+
+    def matrix(self) -> sp.csr_matrix:
+        """The operator as a SciPy CSR matrix (float64), e.g. for Galerkin products."""
+        return matrix_from_faces([w[0, 0].detach().cpu().double().numpy() for w in self.faces],
+                                 self.grid_shape)
 
     def to(self, dtype: torch.dtype) -> "GridStencil":
         """The same operator in another floating dtype (coarse levels rebuilt on demand)."""
-        return GridStencil([w.to(dtype) for w in self.faces])
+        return GridStencil([w.to(dtype) for w in self.faces], self.coarsening)
 
 
 def _coarse_boundary_face(boundary: torch.Tensor, inner: torch.Tensor) -> torch.Tensor:
@@ -229,6 +254,10 @@ class MultigridNet(nn.Module):
         Damping of the Jacobi smoother the network starts as.
     seed
         Seed of the small random weights that break the symmetry between channels.
+    coarsening
+        The coarse operators the network is trained for and runs with by default
+        (:data:`COARSENINGS`, see :class:`GridStencil`): ``"rediscretise"`` or
+        ``"galerkin"``. It holds no weights; deep_cd builds each problem's levels this way.
 
     Notes
     -----
@@ -243,9 +272,10 @@ class MultigridNet(nn.Module):
     """
 
     def __init__(self, ndim: int = 3, channels: int = 4, omega: float = 2.0 / 3.0,
-                 seed: int = 0) -> None:
+                 seed: int = 0, coarsening: str = "rediscretise") -> None:
         super().__init__()
         self.ndim = _check_ndim(ndim)
+        self.coarsening = checked_coarsening(coarsening)
         self.channels = channels
         c, d = channels, ndim
         self.lift = nn.Parameter(torch.zeros((c, 1) + (1,) * d))

@@ -28,6 +28,13 @@ def _is_fraction(value: Any) -> bool:
 
 #: what continues the solve once the network is disabled (see :class:`DeepCD`)
 FALLBACKS = ("auto", "amg", "cg")
+#: how the network's coarse levels are built (see :class:`DeepCD`)
+COARSENING_OPTIONS = ("auto", "rediscretise", "galerkin")
+#: ``coarsening="auto"`` takes Galerkin coarse levels above this coefficient contrast
+GALERKIN_CONTRAST = 10.0
+#: the shipped weights per coarsening (``{ndim}``: 2 or 3)
+DEFAULT_WEIGHTS = {"rediscretise": "multigrid_{ndim}d.pt",
+                   "galerkin": "multigrid_{ndim}d_galerkin.pt"}
 
 
 class _Setup:
@@ -77,6 +84,16 @@ class DeepCD(LinearSolver, LearnedSolver):
     ``network``
         False never calls the network: the solve is the fallback's from the start (to
         measure what the network buys).
+    ``coarsening``
+        How the network's coarse levels get their operators: ``"rediscretise"`` (the mean
+        of the fine face coefficients; fast to set up, but it misrepresents coefficients
+        that jump inside a coarse cell), ``"galerkin"`` (``2^(2-d) P^T A P`` with the
+        cycle's linear interpolation, :mod:`~sciml.solvers.deep_cd.galerkin`; robust to
+        contrast, sparse coarse stencils of up to 125 points, a few seconds of set-up at
+        128³), or ``"auto"`` (default): with the shipped weights Galerkin where the
+        coefficient's largest-to-smallest ratio exceeds :data:`GALERKIN_CONTRAST`, each
+        with the weights trained for it (:data:`DEFAULT_WEIGHTS`); with ``model=`` the
+        network's own. ``sol.info["coarsening"]`` says which ran.
     ``device``
         Torch device of the network (default: CUDA when available, else CPU).
 
@@ -105,7 +122,9 @@ class DeepCD(LinearSolver, LearnedSolver):
     * The default network is a learned multigrid V-cycle
       (:class:`~sciml.solvers.deep_cd.model.MultigridNet`) that reads the problem's operator; the
       paper's network is :class:`~sciml.solvers.deep_cd.model.ReferenceNet` (``model=`` its
-      weights).
+      weights). On high-contrast coefficients its coarse levels are Galerkin products
+      (``coarsening``), as in algebraic multigrid, with weights trained on two-phase
+      coefficients of contrast 1 to 10^6.
     * Singular pure-Neumann systems: directions are kept free of the constant null space.
       Solid cells (identity rows) get the exact direction ``r`` there.
     * Once the network is disabled the paper's iteration would go on with ``q = r``
@@ -144,7 +163,9 @@ class DeepCD(LinearSolver, LearnedSolver):
         "max_fallback_rate": Option(0.25, _is_fraction, "a number in (0, 1]"),
         "device": Option(None),
         "fallback": Option("auto", one_of(*FALLBACKS), f"one of {list(FALLBACKS)}"),
-        "network": Option(True, one_of(True, False), "True or False")}
+        "network": Option(True, one_of(True, False), "True or False"),
+        "coarsening": Option("auto", one_of(*COARSENING_OPTIONS),
+                             f"one of {list(COARSENING_OPTIONS)}")}
     prefers_matrix_free = True
     default_weights = str(WEIGHTS_DIR / "multigrid_3d.pt")
 
@@ -164,14 +185,16 @@ class DeepCD(LinearSolver, LearnedSolver):
         return train(data=data, **options)
 
     @classmethod
-    def load_model(cls, model: Any = None, ndim: int = 3) -> Any:
-        """Resolve ``model=``; the default weights are those for ``ndim`` dimensions."""
+    def load_model(cls, model: Any = None, ndim: int = 3,
+                   coarsening: str = "rediscretise") -> Any:
+        """Resolve ``model=``; the default weights are those for ``ndim`` dimensions and
+        ``coarsening`` (:data:`DEFAULT_WEIGHTS`)."""
         if model is None:
-            path = WEIGHTS_DIR / f"multigrid_{ndim}d.pt"
+            path = WEIGHTS_DIR / DEFAULT_WEIGHTS[coarsening].format(ndim=ndim)
             if not path.exists():
                 raise InvalidOptionError(
-                    f"deep_cd has no shipped weights for {ndim}-D grids ({path} is "
-                    f"missing); pass "
+                    f"deep_cd has no shipped weights for {ndim}-D grids with {coarsening} "
+                    f"coarse levels ({path} is missing); pass "
                     f"model=<path or TrainedModel> (train one with sciml.train('deep_cd', "
                     f"shape=...))")
             model = str(path)
@@ -182,16 +205,17 @@ class DeepCD(LinearSolver, LearnedSolver):
     def setup(self, lp: LinearProblem, options: dict[str, Any]) -> _Setup:
         import torch  # noqa: PLC0415
 
-        from .model import GridStencil, stencil_name  # noqa: PLC0415
+        from .model import COARSENINGS, GridStencil, stencil_name  # noqa: PLC0415
 
         if lp.grid_shape is None:
             raise InvalidProblemError(
                 "deep_cd needs a structured grid: its network works on the residual as an "
                 "image; give the problem a grid shape (LinearProblem(..., grid_shape=...) or "
                 "a PDE problem such as sciml.problems.Poisson)")
-        require_memory(deep_cd_bytes(lp.grid_shape), f"deep_cd on the grid {lp.grid_shape}")
         ndim = len(lp.grid_shape)
-        trained = self.load_model(options["model"], ndim)
+        op = lp.A if isinstance(lp.A, StencilOperator) else None
+        trained = self.load_model(options["model"], ndim,
+                                  _coarsening(op, options["coarsening"], options["model"]))
         net_ndim = trained.config.get("ndim", getattr(trained.network, "ndim", None))
         if net_ndim != ndim:
             raise ModelMismatchError(
@@ -199,13 +223,20 @@ class DeepCD(LinearSolver, LearnedSolver):
                 f"({stencil_name(net_ndim) if net_ndim in (1, 2, 3) else '?'} stencil), but "
                 f"the problem is {ndim}-D ({stencil_name(ndim)} stencil), grid "
                 f"{lp.grid_shape}")
-        op = lp.A if isinstance(lp.A, StencilOperator) else None
         if op is not None and op.grid_shape != lp.grid_shape:
             raise InvalidProblemError(
                 f"the operator's grid {op.grid_shape} differs from grid_shape {lp.grid_shape}")
         dev = torch_device(options["device"])
         network = trained.network.to(dev).eval()
-        grid = GridStencil.from_operator(op, lp.grid_shape, torch.float32, dev)
+        coarsening = options["coarsening"]
+        if coarsening == "auto":  # the network's own (the default weights: chosen for op)
+            coarsening = getattr(network, "coarsening", COARSENINGS[0])
+        require_memory(deep_cd_bytes(lp.grid_shape, coarsening),
+                       f"deep_cd on the grid {lp.grid_shape} ({coarsening} coarse levels)")
+        grid = GridStencil.from_operator(op, lp.grid_shape, torch.float32, dev, coarsening)
+        level = grid if options["network"] else None
+        while level is not None:  # every level now, so that setup_time counts them
+            level = level.coarse
         solid = None if op is None or op.mask is None else to_numpy(op.mask).reshape(-1)
         singular = bool(op is not None and op.singular)
         return _Setup(network, grid, dev,
@@ -216,11 +247,13 @@ class DeepCD(LinearSolver, LearnedSolver):
     def iterate(self, lp: LinearProblem, state: _Setup, options: dict[str, Any], *,
                 rtol: float, atol: float, maxiter: int | None,
                 callback: Callable[[Any], None] | None) -> IterationResult:
-        return deep_conjugate_directions(
+        result = deep_conjugate_directions(
             lp, state, rtol=rtol, atol=atol, maxiter=maxiter, callback=callback,
             k=options["k"], safeguard=options["safeguard"],
             max_fallbacks=options["max_fallbacks"],
             max_fallback_rate=options["max_fallback_rate"], network_on=options["network"])
+        result.info["coarsening"] = state.grid.coarsening
+        return result
 
     def preconditioner(self, lp: LinearProblem, state: _Setup, options: dict[str, Any]) -> Any:
         """Refused: the network is a nonlinear map of the residual, so it is no fixed
@@ -229,6 +262,21 @@ class DeepCD(LinearSolver, LearnedSolver):
             "deep_cd gives no preconditioner: its network is a nonlinear function of the "
             "residual, which breaks PCG's fixed-operator assumption; solve with "
             "method='deep_cd' or use amg/direct as M")
+
+
+def _coarsening(op: StencilOperator | None, choice: str, model: Any) -> str:
+    """The coarsening whose default weights to load: ``choice``, or for ``"auto"`` without
+    ``model`` Galerkin where the coefficient's largest-to-smallest ratio exceeds
+    :data:`GALERKIN_CONTRAST` (with ``model`` the weights are the caller's and the choice
+    is the network's own, made in :meth:`DeepCD.setup`)."""
+    if choice != "auto" or model is not None:
+        return "rediscretise" if choice == "auto" else choice
+    if op is None or op.coefficient is None:
+        return "rediscretise"
+    k = to_numpy(op.coefficient)
+    if op.mask is not None:
+        k = k[~to_numpy(op.mask)]
+    return "galerkin" if float(k.max()) > GALERKIN_CONTRAST * float(k.min()) else "rediscretise"
 
 
 def _has_entries(A: Any) -> bool:

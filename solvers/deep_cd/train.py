@@ -26,7 +26,7 @@ from sciml.learn.vocabulary import (
     training_command,
 )
 
-from .model import GridStencil, build_network
+from .model import COARSENINGS, GridStencil, build_network
 
 NOISE_POWERS = (0.0, 0.5, 1.0, 1.5)
 
@@ -142,11 +142,11 @@ def load_training_vectors(path: str | Path) -> tuple[np.ndarray, dict[str, Any]]
 
 #: deep_cd's network kinds and their options (the first is the default)
 NETWORK_KINDS: dict[str, dict[str, Any]] = {
-    "multigrid": {"channels": 4, "omega": 2.0 / 3.0},
+    "multigrid": {"channels": 4, "omega": 2.0 / 3.0, "coarsening": "rediscretise"},
     "reference": {"channels": 16, "fine_pairs": 1, "coarse_pairs": 3, "up_pairs": 2},
 }
 #: deep_cd's own training options: the grid of generated data, the training operators (a
-#: list of StencilOperator or of names from BOUNDARY_MIXES), the cube sizes on which to
+#: list of StencilOperator or of names from TRAINING_OPERATORS), the cube sizes on which to
 #: count iterations to 1e-6 right after training (into ``metrics``) and the loss's
 #: objective (:data:`OBJECTIVES`)
 TRAIN_EXTRAS: dict[str, Any] = {"shape": (32, 32, 32), "operators": None, "measure": (),
@@ -195,7 +195,7 @@ def train(data: Any = None, **options: Any) -> TrainedModel:
     if isinstance(operators, str):
         operators = [operators]
     if operators and all(isinstance(op, str) for op in operators):
-        operators = training_operators(operators, shape)
+        operators = training_operators(operators, shape, seed=opts.seed)
     if operators:
         shape = operators[0].grid_shape
     samples = opts.samples
@@ -232,8 +232,9 @@ def train(data: Any = None, **options: Any) -> TrainedModel:
     device = opts.torch_device()
     torch.manual_seed(opts.seed)
     net = build_network(config).to(device)
-    loss = DCDMLoss([GridStencil.from_operator(op, shape, device=device) for op in operators],
-                    objective)
+    coarsening = getattr(net, "coarsening", COARSENINGS[0])
+    loss = DCDMLoss([GridStencil.from_operator(op, shape, device=device, coarsening=coarsening)
+                     for op in operators], objective)
     n_val = max(int(round(opts.val_fraction * len(vectors))), 1 if opts.val_fraction else 0)
     train_idx, val_idx = split_indices(len(vectors), (1 - n_val / len(vectors),
                                                       n_val / len(vectors)), seed=opts.seed)
@@ -273,18 +274,33 @@ def _grid_shape(shape: Any) -> tuple[int, ...]:
     return tuple(shape)
 
 
-BOUNDARY_MIXES = ("dirichlet", "neumann", "one-dirichlet-face", "obstacle")
+TRAINING_OPERATORS = ("dirichlet", "neumann", "one-dirichlet-face", "obstacle", "two-phase")
 
 
-def training_operators(kinds: Sequence[str], shape: Sequence[int]) -> list[StencilOperator]:
+def training_operators(kinds: Sequence[str], shape: Sequence[int],
+                       seed: int = 0) -> list[StencilOperator]:
     """Operators on ``shape`` for :func:`train`: the Dirichlet box, the pure-Neumann box, a
-    Neumann box with a Dirichlet high side on the last axis, and a Neumann box around a
-    sphere of solid cells (radius a quarter of the box)."""
+    Neumann box with a Dirichlet high side on the last axis, a Neumann box around a
+    sphere of solid cells (radius a quarter of the box), and a Dirichlet box with a
+    two-phase coefficient (:func:`~sciml.data_gen.grf.two_phase_coefficient`, a new field
+    for each ``"two-phase"`` in ``kinds``, from ``seed``; the ``m`` contrasts are drawn
+    log-uniformly from [1, 10^6] stratified, the ``j``-th from the ``j``-th of ``m`` equal
+    parts of the log range, so that a few operators still span it)."""
+    from sciml.data_gen.grf import CONTRAST_RANGE, two_phase_coefficient  # noqa: PLC0415
+
     shape = tuple(shape)
     ndim = len(shape)
-    out = []
+    rng = np.random.default_rng([seed, 12])
+    strata = np.log10(CONTRAST_RANGE[1] / CONTRAST_RANGE[0]) / max(list(kinds).count(
+        "two-phase"), 1)
+    out, drawn = [], 0
     for kind in kinds:
-        if kind == "dirichlet":
+        if kind == "two-phase":
+            contrast = CONTRAST_RANGE[0] * 10.0 ** (strata * (drawn + rng.uniform()))
+            drawn += 1
+            k, _ = two_phase_coefficient(shape, rng, contrast=contrast)
+            out.append(StencilOperator(shape, coefficient=k))
+        elif kind == "dirichlet":
             out.append(StencilOperator(shape))
         elif kind == "neumann":
             out.append(StencilOperator(shape, bc="neumann"))
@@ -296,7 +312,7 @@ def training_operators(kinds: Sequence[str], shape: Sequence[int]) -> list[Stenc
             out.append(StencilOperator(shape, mask=r2 < (min(shape) / 4) ** 2, bc="neumann"))
         else:
             raise InvalidOptionError(f"unknown training operator {kind!r}; expected one of "
-                                     f"{BOUNDARY_MIXES}")
+                                     f"{TRAINING_OPERATORS}")
     return out
 
 

@@ -357,9 +357,9 @@ def test_training_on_ritz_vector_file(tmp_path):
 
 
 def test_training_on_several_operators_uses_their_walls_and_sides():
-    from sciml.solvers.deep_cd.train import BOUNDARY_MIXES, training_operators
+    from sciml.solvers.deep_cd.train import TRAINING_OPERATORS, training_operators
 
-    ops = training_operators(BOUNDARY_MIXES, (8, 8, 8))
+    ops = training_operators(TRAINING_OPERATORS, (8, 8, 8))
     model = train(operators=ops, network=("multigrid", {"channels": 2}), samples=8, epochs=1,
                   batch_size=4, progress=False)
     assert "solid cells" in model.provenance["data"]["operators"][3]
