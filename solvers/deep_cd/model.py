@@ -75,9 +75,9 @@ class GridStencil:
     coarsening
         How :attr:`coarse` builds the next level: ``"rediscretise"`` (the mean of the fine
         faces, above) or ``"galerkin"`` (:mod:`~sciml.solvers.deep_cd.galerkin`: the
-        product ``2^(2-d) P^T A P`` with the cycle's initial interpolation ``P``, robust to
-        high-contrast coefficients, at the price of coarse stencils of up to 125 points
-        kept as sparse matrices).
+        product ``2^(2-d) P^T A P`` with the cycle's initial interpolation ``P``, which
+        represents coefficient jumps inside coarse cells, at the price of coarse stencils
+        of up to 125 points kept as sparse matrices).
     """
 
     def __init__(self, faces: list[torch.Tensor], coarsening: str = "rediscretise") -> None:

@@ -88,9 +88,11 @@ class DeepCD(LinearSolver, LearnedSolver):
         How the network's coarse levels get their operators: ``"rediscretise"`` (the mean
         of the fine face coefficients; fast to set up, but it misrepresents coefficients
         that jump inside a coarse cell), ``"galerkin"`` (``2^(2-d) P^T A P`` with the
-        cycle's linear interpolation, :mod:`~sciml.solvers.deep_cd.galerkin`; robust to
-        contrast, sparse coarse stencils of up to 125 points, a few seconds of set-up at
-        128³), or ``"auto"`` (default): with the shipped weights Galerkin where the
+        cycle's linear interpolation, :mod:`~sciml.solvers.deep_cd.galerkin`; keeps the
+        network working up to contrast 10^6 across connected interfaces, though not around
+        nearly isolated inclusions, which the linear interpolation cannot represent;
+        sparse coarse stencils of up to 125 points, 6-7 s of set-up at 128³), or
+        ``"auto"`` (default): with the shipped weights Galerkin where the
         coefficient's largest-to-smallest ratio exceeds :data:`GALERKIN_CONTRAST`, each
         with the weights trained for it (:data:`DEFAULT_WEIGHTS`); with ``model=`` the
         network's own. ``sol.info["coarsening"]`` says which ran.
