@@ -29,7 +29,7 @@ def two_phase(shape: tuple[int, ...], contrast: float, kind: str = "sines",
     large connected blobs, the generator deep_cd's Galerkin weights were trained on)."""
     rng = np.random.default_rng(seed)
     if kind == "grf":
-        return grf.two_phase_coefficient(shape, rng, contrast=contrast)[0]
+        return grf.two_phase_coefficient(shape, rng, contrast)
     if kind != "sines":
         raise ValueError(f"kind must be 'sines' or 'grf', got {kind!r}")
     return np.where(sine_waves(shape, rng) >= 0, contrast, 1.0)

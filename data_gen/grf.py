@@ -27,7 +27,7 @@ C. E. Rasmussen, C. K. I. Williams, "Gaussian Processes for Machine Learning", M
 from __future__ import annotations
 
 import math
-from typing import Sequence
+from typing import Iterator, Sequence
 
 import numpy as np
 import scipy.fft
@@ -132,38 +132,47 @@ def sample(shape: Sequence[int], rng: np.random.Generator, *, alpha: float = 2.0
     return scale * scipy.fft.irfftn(spectrum, s=shape, axes=axes, norm="ortho")
 
 
-#: the contrasts :func:`two_phase_coefficient` draws from by default (log-uniformly)
+#: the contrast range of deep_cd's two-phase training coefficients
 CONTRAST_RANGE = (1.0, 1e6)
 
 
-def two_phase_coefficient(shape: Sequence[int], rng: np.random.Generator, *,
-                          contrast: float | None = None,
-                          contrast_range: tuple[float, float] = CONTRAST_RANGE,
-                          alpha: float = 2.0, tau: float = 3.0) -> tuple[np.ndarray, float]:
+def stratified_contrasts(count: int, rng: np.random.Generator,
+                         contrast_range: tuple[float, float] = CONTRAST_RANGE
+                         ) -> Iterator[float]:
+    """``count`` contrasts log-uniform in ``contrast_range``, stratified: the ``j``-th is
+    drawn from the ``j``-th of ``count`` equal parts of the log range, so that a few of them
+    still span it. Each is drawn from ``rng`` only when asked for, so draws of other
+    things from ``rng`` in between keep their order.
+
+    Examples
+    --------
+    >>> c = list(stratified_contrasts(3, np.random.default_rng(0)))
+    >>> [bool(10.0 ** (2 * j) <= cj <= 10.0 ** (2 * j + 2)) for j, cj in enumerate(c)]
+    [True, True, True]
+    """
+    low, high = contrast_range
+    if not 0.0 < low <= high:
+        raise ValueError(f"contrast_range must be 0 < low <= high, got {contrast_range}")
+    width = math.log10(high / low) / max(count, 1)
+    for j in range(count):
+        yield low * 10.0 ** (width * (j + rng.uniform()))
+
+
+def two_phase_coefficient(shape: Sequence[int], rng: np.random.Generator, contrast: float, *,
+                          alpha: float = 2.0, tau: float = 3.0) -> np.ndarray:
     """A two-phase cell coefficient: 1 where a GRF is negative, ``contrast`` elsewhere.
 
     The pressure operator ``-div((1/rho) grad p)`` of two immiscible fluids (or of a porous
     medium of two materials) on a grid of any dimension: the field is :func:`sample` with
     ``alpha``, ``tau`` (large connected blobs, the two-phase Darcy family's generator)
-    thresholded at 0. ``contrast`` None draws it log-uniformly from ``contrast_range``.
-
-    Returns
-    -------
-    coefficient, contrast
-        The float64 field of ``shape`` and the contrast used.
+    thresholded at 0. Returns the float64 field of ``shape``.
 
     Examples
     --------
-    >>> k, c = two_phase_coefficient((16, 16, 16), np.random.default_rng(0))
-    >>> sorted(set(np.unique(k)) - {1.0}) == [c], 1.0 <= c <= 1e6
-    (True, True)
+    >>> k = two_phase_coefficient((16, 16, 16), np.random.default_rng(0), 1e3)
+    >>> sorted(np.unique(k).tolist())
+    [1.0, 1000.0]
     """
-    low, high = contrast_range
-    if not 0.0 < low <= high:
-        raise ValueError(f"contrast_range must be 0 < low <= high, got {contrast_range}")
-    if contrast is None:
-        contrast = float(10.0 ** rng.uniform(math.log10(low), math.log10(high)))
     if not (math.isfinite(contrast) and contrast > 0.0):
         raise ValueError(f"contrast must be a positive finite number, got {contrast}")
-    field = sample(shape, rng, alpha=alpha, tau=tau)
-    return np.where(field >= 0.0, contrast, 1.0), contrast
+    return np.where(sample(shape, rng, alpha=alpha, tau=tau) >= 0.0, float(contrast), 1.0)

@@ -220,7 +220,3 @@ class GalerkinStencil:
     def pad(self, u: torch.Tensor, high_extra: Sequence[int] | None = None) -> torch.Tensor:
         """``u`` with ghost cells (:func:`pad_ghosts`)."""
         return pad_ghosts(u, self.closed, high_extra)
-
-    def to(self, dtype: torch.dtype) -> "GalerkinStencil":
-        """The same level in another floating dtype."""
-        return GalerkinStencil(self.matrix, self.grid_shape, self.closed, dtype, self.device)

@@ -216,8 +216,10 @@ class DeepCD(LinearSolver, LearnedSolver):
                 "a PDE problem such as sciml.problems.Poisson)")
         ndim = len(lp.grid_shape)
         op = lp.A if isinstance(lp.A, StencilOperator) else None
-        trained = self.load_model(options["model"], ndim,
-                                  _coarsening(op, options["coarsening"], options["model"]))
+        coarsening = options["coarsening"]
+        if coarsening == "auto" and options["model"] is None:  # pick the shipped weights
+            coarsening = _coarsening_for(op)
+        trained = self.load_model(options["model"], ndim, coarsening)
         net_ndim = trained.config.get("ndim", getattr(trained.network, "ndim", None))
         if net_ndim != ndim:
             raise ModelMismatchError(
@@ -230,8 +232,7 @@ class DeepCD(LinearSolver, LearnedSolver):
                 f"the operator's grid {op.grid_shape} differs from grid_shape {lp.grid_shape}")
         dev = torch_device(options["device"])
         network = trained.network.to(dev).eval()
-        coarsening = options["coarsening"]
-        if coarsening == "auto":  # the network's own (the default weights: chosen for op)
+        if coarsening == "auto":  # with the caller's model: the network's own
             coarsening = getattr(network, "coarsening", COARSENINGS[0])
         require_memory(deep_cd_bytes(lp.grid_shape, coarsening),
                        f"deep_cd on the grid {lp.grid_shape} ({coarsening} coarse levels)")
@@ -266,13 +267,9 @@ class DeepCD(LinearSolver, LearnedSolver):
             "method='deep_cd' or use amg/direct as M")
 
 
-def _coarsening(op: StencilOperator | None, choice: str, model: Any) -> str:
-    """The coarsening whose default weights to load: ``choice``, or for ``"auto"`` without
-    ``model`` Galerkin where the coefficient's largest-to-smallest ratio exceeds
-    :data:`GALERKIN_CONTRAST` (with ``model`` the weights are the caller's and the choice
-    is the network's own, made in :meth:`DeepCD.setup`)."""
-    if choice != "auto" or model is not None:
-        return "rediscretise" if choice == "auto" else choice
+def _coarsening_for(op: StencilOperator | None) -> str:
+    """``coarsening="auto"`` with the shipped weights: Galerkin where the coefficient's
+    largest-to-smallest ratio exceeds :data:`GALERKIN_CONTRAST`, else rediscretised."""
     if op is None or op.coefficient is None:
         return "rediscretise"
     k = to_numpy(op.coefficient)

@@ -283,22 +283,18 @@ def training_operators(kinds: Sequence[str], shape: Sequence[int],
     Neumann box with a Dirichlet high side on the last axis, a Neumann box around a
     sphere of solid cells (radius a quarter of the box), and a Dirichlet box with a
     two-phase coefficient (:func:`~sciml.data_gen.grf.two_phase_coefficient`, a new field
-    for each ``"two-phase"`` in ``kinds``, from ``seed``; the ``m`` contrasts are drawn
-    log-uniformly from [1, 10^6] stratified, the ``j``-th from the ``j``-th of ``m`` equal
-    parts of the log range, so that a few operators still span it)."""
-    from sciml.data_gen.grf import CONTRAST_RANGE, two_phase_coefficient  # noqa: PLC0415
+    for each ``"two-phase"`` in ``kinds``, from ``seed``, with contrasts log-uniform in
+    [1, 10^6], :func:`~sciml.data_gen.grf.stratified_contrasts`)."""
+    from sciml.data_gen.grf import stratified_contrasts, two_phase_coefficient  # noqa: PLC0415
 
     shape = tuple(shape)
     ndim = len(shape)
     rng = np.random.default_rng([seed, 12])
-    strata = np.log10(CONTRAST_RANGE[1] / CONTRAST_RANGE[0]) / max(list(kinds).count(
-        "two-phase"), 1)
-    out, drawn = [], 0
+    contrasts = iter(stratified_contrasts(list(kinds).count("two-phase"), rng))
+    out = []
     for kind in kinds:
         if kind == "two-phase":
-            contrast = CONTRAST_RANGE[0] * 10.0 ** (strata * (drawn + rng.uniform()))
-            drawn += 1
-            k, _ = two_phase_coefficient(shape, rng, contrast=contrast)
+            k = two_phase_coefficient(shape, rng, next(contrasts))
             out.append(StencilOperator(shape, coefficient=k))
         elif kind == "dirichlet":
             out.append(StencilOperator(shape))

@@ -25,7 +25,7 @@ torch.set_num_threads(1)
 
 
 def _two_phase_operator(shape, contrast, seed=1, bc="dirichlet"):
-    k, _ = two_phase_coefficient(shape, np.random.default_rng(seed), contrast=contrast)
+    k = two_phase_coefficient(shape, np.random.default_rng(seed), contrast)
     return StencilOperator(shape, coefficient=k, bc=bc)
 
 
