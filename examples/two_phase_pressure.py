@@ -30,7 +30,7 @@ safeguard record (rejected directions, where its network was switched off and wh
 finished the solve). At density ratio 1000 deep_cd takes its Galerkin coarse levels and
 the weights trained on two-phase coefficients (``coarsening="auto"``); its network then
 solves every step alone (no rejected direction): at 64³ 24 iterations per step against
-amg's 14, and 36.8 s against 19.4 s for the ten steps (benchmarks/RESULTS.md). Before those
+amg's 14, and 37.0 s against 21.2 s for the ten steps (benchmarks/RESULTS.md). Before those
 levels the network was switched off after three rejected directions and the AMG fallback
 finished each solve (1.3x amg's time then). deep_cd's set-up includes the Galerkin
 products, its solve seconds torch's first-call work.

@@ -46,8 +46,9 @@ CSR_ASSEMBLY_BYTES = 450
 #: problem (network activations of the V-cycle, coarse operators, the search directions):
 #: measured 215 and 230 B at 32^3 and 64^3, float32 network on the CPU
 DEEP_CD_BYTES = 240
-#: the same with Galerkin coarse levels (``coarsening="galerkin"``: the SciPy product and its
-#: sparse matrices, float64 and a torch copy): measured 638 and 623 B at 48^3 and 64^3
+#: the same with Galerkin coarse levels (``coarsening="galerkin"``: the coarse stencils in
+#: float64 while the next level is built, their torch CSR copies): measured 649, 516 and
+#: 411 B at 48^3, 64^3 and 128^3 (1.17 GiB peak resident for the whole 128^3 solve)
 DEEP_CD_GALERKIN_BYTES = 650
 #: peak bytes per grid point of one Darcy sample with AMG-CG (GRF draw, assembly, hierarchy,
 #: CG vectors): measured 557 B at 200^2 and 400^2

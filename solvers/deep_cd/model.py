@@ -30,7 +30,7 @@ from sciml.errors import InvalidOptionError, InvalidProblemError
 from sciml.backend import to_numpy
 from sciml.kernels.stencil import StencilOperator, face_coefficients
 
-from .galerkin import GalerkinStencil, matrix_from_faces, pad_ghosts
+from .galerkin import GalerkinStencil, Stencil, pad_ghosts, stencil_from_faces, stencil_to_csr
 
 _CONV = {2: F.conv2d, 3: F.conv3d}
 _CONV_T = {2: F.conv_transpose2d, 3: F.conv_transpose3d}
@@ -138,7 +138,7 @@ class GridStencil:
         """
         if self._coarse is None and max(self.grid_shape) > 1 and self.coarsening == "galerkin":
             w = self.faces[0]
-            self._coarse = GalerkinStencil.coarsen(self.matrix(), self.grid_shape, self.closed,
+            self._coarse = GalerkinStencil.coarsen(self.stencil(), self.grid_shape, self.closed,
                                                    w.dtype, w.device)
         if self._coarse is None and max(self.grid_shape) > 1:
             coarsened = [n > 1 for n in self.grid_shape]
@@ -182,10 +182,14 @@ class GridStencil:
         edge value behind a closed (Neumann) side, 0 behind a Dirichlet side."""
         return pad_ghosts(u, self.closed, high_extra)
 
+    def stencil(self) -> Stencil:
+        """The operator as a stencil of float64 arrays, e.g. for Galerkin products."""
+        return stencil_from_faces([w[0, 0].detach().cpu().double().numpy() for w in self.faces],
+                                  self.grid_shape)
+
     def matrix(self) -> sp.csr_matrix:
-        """The operator as a SciPy CSR matrix (float64), e.g. for Galerkin products."""
-        return matrix_from_faces([w[0, 0].detach().cpu().double().numpy() for w in self.faces],
-                                 self.grid_shape)
+        """The operator as a SciPy CSR matrix (float64)."""
+        return stencil_to_csr(self.stencil(), self.grid_shape)
 
     def to(self, dtype: torch.dtype) -> "GridStencil":
         """The same operator in another floating dtype (coarse levels rebuilt on demand)."""

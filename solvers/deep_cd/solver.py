@@ -91,7 +91,7 @@ class DeepCD(LinearSolver, LearnedSolver):
         cycle's linear interpolation, :mod:`~sciml.solvers.deep_cd.galerkin`; keeps the
         network working up to contrast 10^6 across connected interfaces, though not around
         nearly isolated inclusions, which the linear interpolation cannot represent;
-        sparse coarse stencils of up to 125 points, 6-7 s of set-up at 128³), or
+        sparse coarse stencils of up to 125 points, about 2.5 s of set-up at 128³), or
         ``"auto"`` (default): with the shipped weights Galerkin where the
         coefficient's largest-to-smallest ratio exceeds :data:`GALERKIN_CONTRAST`, each
         with the weights trained for it (:data:`DEFAULT_WEIGHTS`); with ``model=`` the

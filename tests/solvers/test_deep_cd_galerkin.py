@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import scipy.sparse as sp
 
 torch = pytest.importorskip("torch")
 
@@ -16,8 +17,11 @@ from sciml.problems import LinearProblem  # noqa: E402
 from sciml.solvers.deep_cd.galerkin import (  # noqa: E402
     GalerkinStencil,
     INTERPOLATION_TAPS,
-    interpolation,
-    matrix_from_faces,
+    coarse_shape,
+    galerkin_stencil,
+    interpolation_1d,
+    stencil_from_faces,
+    stencil_to_csr,
 )
 from sciml.solvers.deep_cd.model import GridStencil, MultigridNet  # noqa: E402
 
@@ -29,11 +33,42 @@ def _two_phase_operator(shape, contrast, seed=1, bc="dirichlet"):
     return StencilOperator(shape, coefficient=k, bc=bc)
 
 
+def interpolation(shape, closed):
+    """The assembled ``P``: the Kronecker product of the axes' interpolations (C order)."""
+    P = sp.identity(1, format="csr")
+    for n, sides in zip(shape, closed):
+        P = sp.kron(P, interpolation_1d(n, sides), format="csr")
+    return P
+
+
+MIXED_3D = ["neumann", "dirichlet", "dirichlet", "neumann", "neumann", "dirichlet"]
+
+
+@pytest.mark.parametrize("shape, bc", [((12, 10, 8), "dirichlet"), ((7, 5, 9), MIXED_3D),
+                                       ((1, 9, 6), "dirichlet"),
+                                       ((11, 6), ["neumann", "neumann", "dirichlet", "neumann"])])
+def test_the_axis_by_axis_product_equals_the_assembled_one_on_every_level(shape, bc):
+    """``galerkin_stencil`` against ``2^(2-d') P^T A P`` from SciPy's sparse products of the
+    assembled matrices, level after level down to one cell (odd sizes, Neumann sides, an
+    axis of one cell)."""
+    op = _two_phase_operator(shape, 1e4, bc=bc)
+    grid = GridStencil.from_operator(op, shape, torch.float64)
+    stencil, level_shape, A = grid.stencil(), shape, op.to_csr()
+    while max(level_shape) > 1:
+        P = interpolation(level_shape, grid.closed)
+        A = 2.0 ** (2 - sum(n > 1 for n in level_shape)) * (P.T @ A @ P)
+        stencil = galerkin_stencil(stencil, level_shape, grid.closed)
+        level_shape = coarse_shape(level_shape)
+        assert abs(stencil_to_csr(stencil, level_shape) - A).max() <= 1e-12 * abs(A).max()
+        assert max(max(abs(o) for o in offset) for offset in stencil) <= 2  # 5 per axis
+
+
 @pytest.mark.parametrize("bc", ["dirichlet", ["neumann", "dirichlet", "dirichlet", "neumann"]])
 def test_the_face_matrix_is_the_stencil_operators_own_assembly(bc):
     op = _two_phase_operator((9, 12), 1e3, bc=bc)
     grid = GridStencil.from_operator(op, op.grid_shape, torch.float64)
     assert abs(grid.matrix() - op.to_csr()).max() < 1e-9 * 1e3
+    assert grid.matrix().nnz == op.to_csr().nnz
 
 
 @pytest.mark.parametrize("shape", [(8, 8), (7, 10), (5, 6, 3)])
@@ -67,12 +102,12 @@ def test_galerkin_levels_are_the_variational_product_and_stay_spd():
     coarse = grid.coarse
     assert isinstance(coarse, GalerkinStencil) and coarse.grid_shape == (6, 5, 4)
     P = interpolation(op.grid_shape, grid.closed)
-    v = np.random.default_rng(2).standard_normal(coarse.matrix.shape[0])
+    v = np.random.default_rng(2).standard_normal(int(np.prod(coarse.grid_shape)))
     fine = P @ v
-    assert v @ (coarse.matrix @ v) == pytest.approx(0.5 * fine @ op.matvec(fine), rel=1e-10)
+    assert v @ (coarse.matrix() @ v) == pytest.approx(0.5 * fine @ op.matvec(fine), rel=1e-10)
     level = coarse
     while level is not None:
-        dense = level.matrix.toarray()
+        dense = level.matrix().toarray()
         np.testing.assert_allclose(dense, dense.T, atol=1e-9 * abs(dense).max())
         assert np.linalg.eigvalsh(dense).min() > 0
         level = level.coarse
@@ -86,7 +121,7 @@ def test_galerkin_apply_is_the_matrix_product_channel_by_channel():
     out = level.apply(u).numpy()
     for b in range(2):
         for c in range(3):
-            np.testing.assert_allclose(out[b, c].ravel(), level.matrix @ u[b, c].numpy().ravel(),
+            np.testing.assert_allclose(out[b, c].ravel(), level.matrix() @ u[b, c].numpy().ravel(),
                                        atol=1e-10)
 
 
@@ -130,11 +165,11 @@ def test_a_bad_coarsening_is_refused_with_the_choices():
         MultigridNet(3, 2, coarsening="mean")
 
 
-def test_matrix_from_faces_leaves_a_walled_in_cell_empty():
+def test_the_face_stencil_leaves_a_walled_in_cell_empty():
     faces = [np.ones((4, 3)), np.ones((3, 4))]
     faces[0][1:3, 1] = 0.0   # cell (1, 1) loses every face
     faces[1][1, 1:3] = 0.0
-    A = matrix_from_faces(faces, (3, 3))
+    A = stencil_to_csr(stencil_from_faces(faces, (3, 3)), (3, 3))
     assert A[4].nnz == 0 and A[:, 4].nnz == 0
 
 
@@ -167,3 +202,8 @@ def test_a_galerkin_network_trains_and_records_its_coarsening(tmp_path):
     sol = sciml.solve(LinearProblem(op, b, grid_shape=op.grid_shape), method="deep_cd",
                       model=loaded, rtol=1e-6)
     assert sol.converged and sol.info["coarsening"] == "galerkin"
+
+
+def test_a_single_cell_has_no_galerkin_level():
+    with pytest.raises(ValueError, match="one cell"):
+        galerkin_stencil({(0, 0, 0): np.ones((1, 1, 1))}, (1, 1, 1), [(False, False)] * 3)
