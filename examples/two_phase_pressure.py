@@ -27,12 +27,14 @@ the example records iterations, seconds, convergence, the relative residual
 ``||b - A p|| / ||b||`` recomputed from a SciPy matrix assembled here independently of the
 package (``h^2 G^T diag(1/rho) G`` from one-dimensional difference matrices) and deep_cd's
 safeguard record (rejected directions, where its network was switched off and what
-finished the solve). At density ratio 1000 deep_cd takes its Galerkin coarse levels and
-the weights trained on two-phase coefficients (``coarsening="auto"``); its network then
-solves every step alone (no rejected direction): at 64³ 24 iterations per step against
-amg's 14, and 37.0 s against 21.2 s for the ten steps (benchmarks/RESULTS.md). Before those
-levels the network was switched off after three rejected directions and the AMG fallback
-finished each solve (1.3x amg's time then). deep_cd's set-up includes the Galerkin
+finished the solve). At density ratio 1000 deep_cd takes its smoothed-aggregation
+transfers and their Galerkin coarse levels with the weights trained on two-phase
+coefficients (``coarsening="auto"``); its network then solves every step alone (no rejected
+direction): at 64³ 20-21 iterations per step against amg's 14, and 34.6 s against 19.2 s
+for the ten steps (benchmarks/RESULTS.md): the bubble is an isolated inclusion, the hard
+case for these transfers. Before Galerkin levels the network was switched off after three
+rejected directions and the AMG fallback finished each solve (1.3x amg's time then).
+deep_cd's set-up includes the Galerkin
 products, its solve seconds torch's first-call work.
 
     python examples/two_phase_pressure.py                      # 64^3, 10 steps, ratio 1000

@@ -50,6 +50,10 @@ DEEP_CD_BYTES = 240
 #: float64 while the next level is built, their torch CSR copies): measured 649, 516 and
 #: 411 B at 48^3, 64^3 and 128^3 (1.17 GiB peak resident for the whole 128^3 solve)
 DEEP_CD_GALERKIN_BYTES = 650
+#: the same with smoothed transfers (``coarsening="smoothed"``: SciPy's products of the
+#: interpolation and the levels, float64, and the torch copies): measured 568, 477 and 388 B
+#: at 48^3, 64^3 and 128^3 (1.12 GiB peak resident for the whole 128^3 solve)
+DEEP_CD_SMOOTHED_BYTES = 600
 #: peak bytes per grid point of one Darcy sample with AMG-CG (GRF draw, assembly, hierarchy,
 #: CG vectors): measured 557 B at 200^2 and 400^2
 DARCY_AMG_BYTES = 560
@@ -222,10 +226,12 @@ def deep_cd_bytes(grid_shape: Sequence[int], coarsening: str = "rediscretise") -
 
     :data:`DEEP_CD_BYTES` per unknown for the shipped multigrid network (its V-cycle's
     activations, the coarse operators, ``k = 2`` stored directions and the CG vectors),
-    :data:`DEEP_CD_GALERKIN_BYTES` with Galerkin coarse levels; a network run on the GPU
+    :data:`DEEP_CD_GALERKIN_BYTES` with Galerkin coarse levels, :data:`DEEP_CD_SMOOTHED_BYTES`
+    with smoothed transfers; a network run on the GPU
     keeps its activations there, so the estimate is then an upper bound of the host's share.
     """
-    per_unknown = DEEP_CD_GALERKIN_BYTES if coarsening == "galerkin" else DEEP_CD_BYTES
+    per_unknown = {"galerkin": DEEP_CD_GALERKIN_BYTES,
+                   "smoothed": DEEP_CD_SMOOTHED_BYTES}.get(coarsening, DEEP_CD_BYTES)
     return _unknowns(grid_shape) * per_unknown
 
 

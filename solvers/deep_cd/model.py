@@ -30,7 +30,8 @@ from sciml.errors import InvalidOptionError, InvalidProblemError
 from sciml.backend import to_numpy
 from sciml.kernels.stencil import StencilOperator, face_coefficients
 
-from .galerkin import GalerkinStencil, Stencil, pad_ghosts, stencil_from_faces, stencil_to_csr
+from .galerkin import (TRANSFER_OMEGA, GalerkinStencil, Stencil, pad_ghosts,
+                       smoothed_galerkin_product, stencil_from_faces, stencil_to_csr)
 
 _CONV = {2: F.conv2d, 3: F.conv3d}
 _CONV_T = {2: F.conv_transpose2d, 3: F.conv_transpose3d}
@@ -38,7 +39,7 @@ _POOL = {2: F.avg_pool2d, 3: F.avg_pool3d}
 
 
 #: how :attr:`GridStencil.coarse` builds the coarse levels
-COARSENINGS = ("rediscretise", "galerkin")
+COARSENINGS = ("rediscretise", "galerkin", "smoothed")
 
 
 def checked_coarsening(coarsening: str) -> str:
@@ -77,7 +78,10 @@ class GridStencil:
         faces, above) or ``"galerkin"`` (:mod:`~sciml.solvers.deep_cd.galerkin`: the
         product ``2^(2-d) P^T A P`` with the cycle's initial interpolation ``P``, which
         represents coefficient jumps inside coarse cells, at the price of coarse stencils
-        of up to 125 points kept as sparse matrices).
+        of up to 125 points kept as sparse matrices) or ``"smoothed"`` (the same product
+        with the smoothed-aggregation interpolation ``(I - w D^-1 A) P_0`` from blocks of
+        ``2^d`` cells, :func:`~sciml.solvers.deep_cd.galerkin.smoothed_interpolation`,
+        which follows the coefficient; SciPy products).
     """
 
     def __init__(self, faces: list[torch.Tensor], coarsening: str = "rediscretise") -> None:
@@ -136,9 +140,10 @@ class GridStencil:
         ``(2h)^2``, so the faces along a kept axis are multiplied by ``(2h / h)^2 = 4``. On a
         cubic grid every axis is coarsened, as before.
         """
-        if self._coarse is None and max(self.grid_shape) > 1 and self.coarsening == "galerkin":
+        if self._coarse is None and max(self.grid_shape) > 1 and self.coarsening != "rediscretise":
             w = self.faces[0]
-            self._coarse = GalerkinStencil.coarsen(self.stencil(), self.grid_shape, self.closed,
+            level = self.stencil() if self.coarsening == "galerkin" else self.matrix()
+            self._coarse = GalerkinStencil.coarsen(level, self.grid_shape, self.closed,
                                                    w.dtype, w.device)
         if self._coarse is None and max(self.grid_shape) > 1:
             coarsened = [n > 1 for n in self.grid_shape]
@@ -260,8 +265,12 @@ class MultigridNet(nn.Module):
         Seed of the small random weights that break the symmetry between channels.
     coarsening
         The coarse operators the network is trained for and runs with by default
-        (:data:`COARSENINGS`, see :class:`GridStencil`): ``"rediscretise"`` or
-        ``"galerkin"``. It holds no weights; deep_cd builds each problem's levels this way.
+        (:data:`COARSENINGS`, see :class:`GridStencil`): ``"rediscretise"``,
+        ``"galerkin"`` (both with the 4-tap linear transfers) or ``"smoothed"`` (2-tap
+        transfers, each followed or preceded by a damped Jacobi step of the level's
+        operator: :meth:`smoothed_restriction`, :meth:`smoothed_prolongation`; smoothed
+        aggregation's interpolation, on which its Galerkin levels are built). deep_cd
+        builds each problem's levels this way.
 
     Notes
     -----
@@ -273,6 +282,10 @@ class MultigridNet(nn.Module):
     obstacle. The convolutions pad with zeros behind Dirichlet sides and with the edge value
     behind Neumann sides (:meth:`GridStencil.pad`); walls inside the grid enter only through
     ``A`` and ``D``. This replaces the paper's network as default; see :class:`ReferenceNet`.
+    With ``coarsening="smoothed"`` channel 0 starts as smoothed aggregation on ``2^d`` blocks
+    instead (``P = (I - w D^-1 A) P_0``, ``R = 2^(2-d) P^T``): the operator enters the
+    transfers too, so they follow coefficient jumps, which the fixed linear interpolation
+    cannot (ours, not Kaneda et al.'s; Vanek, Mandel, Brezina 1996 for the interpolation).
     """
 
     def __init__(self, ndim: int = 3, channels: int = 4, omega: float = 2.0 / 3.0,
@@ -285,8 +298,11 @@ class MultigridNet(nn.Module):
         self.lift = nn.Parameter(torch.zeros((c, 1) + (1,) * d))
         self.pre = nn.Parameter(torch.zeros((c, c) + (3,) * d))
         self.post = nn.Parameter(torch.zeros((c, c) + (3,) * d))
-        self.restrict = nn.Parameter(torch.zeros((c, c) + (4,) * d))
-        self.prolong = nn.Parameter(torch.zeros((c, c) + (4,) * d))
+        # the linear interpolation's 4 taps per axis; the smoothed transfers' 2 (their
+        # Jacobi step with the level's operator is not a weight)
+        width = 2 if coarsening == "smoothed" else 4
+        self.restrict = nn.Parameter(torch.zeros((c, c) + (width,) * d))
+        self.prolong = nn.Parameter(torch.zeros((c, c) + (width,) * d))
         self.project = nn.Parameter(torch.zeros((1, c) + (1,) * d))
         self.reset_to_multigrid(omega, seed)
 
@@ -298,7 +314,8 @@ class MultigridNet(nn.Module):
         for p in self.parameters():
             p.copy_(1e-2 * torch.randn(p.shape, generator=gen))
         centre = (0, 0) + (1,) * d
-        taps = torch.tensor([0.25, 0.75, 0.75, 0.25])
+        taps = torch.tensor([1.0, 1.0] if self.coarsening == "smoothed"
+                            else [0.25, 0.75, 0.75, 0.25])
         kernel = taps
         for _ in range(d - 1):
             kernel = kernel[..., None] * taps
@@ -330,7 +347,9 @@ class MultigridNet(nn.Module):
 
         u = smooth(f, self.pre)
         coarse = grid.coarse
-        if coarse is not None:
+        if coarse is not None and self.coarsening == "smoothed":
+            u = u + self._smoothed_correction(f - grid.apply(u), grid, coarse)
+        elif coarse is not None:
             residual = f - grid.apply(u)
             odd = [n % 2 for n in grid.grid_shape]  # one more cell: ceil(n / 2) coarse cells
             if ghosts:
@@ -347,6 +366,32 @@ class MultigridNet(nn.Module):
                 up = _CONV_T[d](uc, self.prolong, stride=2, padding=1)
                 u = u + up[(...,) + tuple(slice(0, n) for n in grid.grid_shape)]
         return u + smooth(f - grid.apply(u), self.post)
+
+    def _smoothed_correction(self, residual: torch.Tensor, grid: GridStencil,
+                             coarse: GalerkinStencil) -> torch.Tensor:
+        """The coarse-grid correction with smoothed transfers (:meth:`smoothed_restriction`,
+        :meth:`smoothed_prolongation`)."""
+        fc = self.smoothed_restriction(residual, grid)
+        uc = self._cycle(fc.contiguous(memory_format=_memory_format(self.ndim)), coarse)
+        return self.smoothed_prolongation(uc, grid)
+
+    def smoothed_restriction(self, residual: torch.Tensor, grid: GridStencil) -> torch.Tensor:
+        """``R_w (I - w A D^-1) r``: ``R_w`` the learned stride-2 ``2^d`` convolution
+        (``2^(2-d) P_0^T`` at the start), ``w`` =
+        :data:`~sciml.solvers.deep_cd.galerkin.TRANSFER_OMEGA`; no ghost cells, since the
+        ``2^d`` blocks do not reach across the boundary (``coarsening="smoothed"``)."""
+        residual = residual - TRANSFER_OMEGA * grid.apply(grid.inv_diag * residual)
+        odd = [n % 2 for n in grid.grid_shape]  # one more cell: ceil(n / 2) coarse cells
+        if any(odd):
+            residual = F.pad(residual, [p for extra in reversed(odd) for p in (0, extra)])
+        return _conv(residual, self.restrict, stride=2, padding=0)
+
+    def smoothed_prolongation(self, uc: torch.Tensor, grid: GridStencil) -> torch.Tensor:
+        """``(I - w D^-1 A) P_w u_c``: ``P_w`` the learned stride-2 ``2^d`` transposed
+        convolution (``P_0`` at the start), cropped to the fine grid."""
+        up = _CONV_T[self.ndim](uc, self.prolong, stride=2)
+        up = up[(...,) + tuple(slice(0, n) for n in grid.grid_shape)]
+        return up - TRANSFER_OMEGA * grid.inv_diag * grid.apply(up)
 
 
 class ReferenceNet(nn.Module):
@@ -426,7 +471,8 @@ def parameter_count(kind: str, options: dict[str, Any]) -> int:
     d = int(options.get("ndim", 3))
     if kind == "multigrid":
         c = int(options.get("channels", 4))
-        return 2 * c + 2 * c * c * (3**d + 4**d)
+        width = 2 if options.get("coarsening") == "smoothed" else 4
+        return 2 * c + 2 * c * c * (3**d + width**d)
     if kind == "reference":
         c = int(options.get("channels", 16))
         convs = sum(2 * int(options.get(name, default)) for name, default in

@@ -29,12 +29,13 @@ def _is_fraction(value: Any) -> bool:
 #: what continues the solve once the network is disabled (see :class:`DeepCD`)
 FALLBACKS = ("auto", "amg", "cg")
 #: how the network's coarse levels are built (see :class:`DeepCD`)
-COARSENING_OPTIONS = ("auto", "rediscretise", "galerkin")
-#: ``coarsening="auto"`` takes Galerkin coarse levels above this coefficient contrast
+COARSENING_OPTIONS = ("auto", "rediscretise", "galerkin", "smoothed")
+#: ``coarsening="auto"`` takes the smoothed transfers' Galerkin levels above this contrast
 GALERKIN_CONTRAST = 10.0
 #: the shipped weights per coarsening (``{ndim}``: 2 or 3)
 DEFAULT_WEIGHTS = {"rediscretise": "multigrid_{ndim}d.pt",
-                   "galerkin": "multigrid_{ndim}d_galerkin.pt"}
+                   "galerkin": "multigrid_{ndim}d_galerkin.pt",
+                   "smoothed": "multigrid_{ndim}d_smoothed.pt"}
 
 
 class _Setup:
@@ -88,14 +89,19 @@ class DeepCD(LinearSolver, LearnedSolver):
         How the network's coarse levels get their operators: ``"rediscretise"`` (the mean
         of the fine face coefficients; fast to set up, but it misrepresents coefficients
         that jump inside a coarse cell), ``"galerkin"`` (``2^(2-d) P^T A P`` with the
-        cycle's linear interpolation, :mod:`~sciml.solvers.deep_cd.galerkin`; keeps the
-        network working up to contrast 10^6 across connected interfaces, though not around
-        nearly isolated inclusions, which the linear interpolation cannot represent;
-        sparse coarse stencils of up to 125 points, about 2.5 s of set-up at 128³), or
-        ``"auto"`` (default): with the shipped weights Galerkin where the
-        coefficient's largest-to-smallest ratio exceeds :data:`GALERKIN_CONTRAST`, each
-        with the weights trained for it (:data:`DEFAULT_WEIGHTS`); with ``model=`` the
-        network's own. ``sol.info["coarsening"]`` says which ran.
+        cycle's linear interpolation, :mod:`~sciml.solvers.deep_cd.galerkin`; the network
+        then works up to contrast 10^6 across connected interfaces, but in 1.6-2.3x SA's
+        iterations from 10^3 on), ``"smoothed"`` (the same product with smoothed
+        aggregation's interpolation ``(I - w D^-1 A) P_0`` on ``2^d`` blocks, which follows
+        the coefficient, and a network whose transfers apply it: SA's iteration counts on
+        sine-wave interfaces up to 10^6; coarse stencils of up to ~500 points on the middle
+        levels, SciPy products, about 5 s of set-up at 128³), or ``"auto"`` (default): with
+        the shipped weights ``"smoothed"`` where the coefficient's largest-to-smallest
+        ratio exceeds :data:`GALERKIN_CONTRAST`, else ``"rediscretise"``, each with the
+        weights trained for it (:data:`DEFAULT_WEIGHTS`); with ``model=`` the network's
+        own. A network built for smoothed transfers runs only on their levels and the
+        others only on theirs. Nearly isolated inclusions (thresholded GRFs) remain hard
+        for every choice (benchmarks/RESULTS.md). ``sol.info["coarsening"]`` says which ran.
     ``device``
         Torch device of the network (default: CUDA when available, else CPU).
 
@@ -124,9 +130,9 @@ class DeepCD(LinearSolver, LearnedSolver):
     * The default network is a learned multigrid V-cycle
       (:class:`~sciml.solvers.deep_cd.model.MultigridNet`) that reads the problem's operator; the
       paper's network is :class:`~sciml.solvers.deep_cd.model.ReferenceNet` (``model=`` its
-      weights). On high-contrast coefficients its coarse levels are Galerkin products
-      (``coarsening``), as in algebraic multigrid, with weights trained on two-phase
-      coefficients of contrast 1 to 10^6.
+      weights). On high-contrast coefficients its transfers are smoothed aggregation's
+      and its coarse levels their Galerkin products (``coarsening``), as in algebraic
+      multigrid, with weights trained on two-phase coefficients of contrast 1 to 10^6.
     * Singular pure-Neumann systems: directions are kept free of the constant null space.
       Solid cells (identity rows) get the exact direction ``r`` there.
     * Once the network is disabled the paper's iteration would go on with ``q = r``
@@ -232,8 +238,14 @@ class DeepCD(LinearSolver, LearnedSolver):
                 f"the operator's grid {op.grid_shape} differs from grid_shape {lp.grid_shape}")
         dev = torch_device(options["device"])
         network = trained.network.to(dev).eval()
+        own = getattr(network, "coarsening", COARSENINGS[0])
         if coarsening == "auto":  # with the caller's model: the network's own
-            coarsening = getattr(network, "coarsening", COARSENINGS[0])
+            coarsening = own
+        if hasattr(network, "coarsening") and (own == "smoothed") != (coarsening == "smoothed"):
+            raise InvalidOptionError(
+                f"deep_cd: the network was built for {own!r} coarse levels and cannot run on "
+                f"{coarsening!r} ones: smoothed transfers and their levels go together; pass "
+                f"coarsening={own!r} or 'auto'")
         require_memory(deep_cd_bytes(lp.grid_shape, coarsening),
                        f"deep_cd on the grid {lp.grid_shape} ({coarsening} coarse levels)")
         grid = GridStencil.from_operator(op, lp.grid_shape, torch.float32, dev, coarsening)
@@ -268,14 +280,15 @@ class DeepCD(LinearSolver, LearnedSolver):
 
 
 def _coarsening_for(op: StencilOperator | None) -> str:
-    """``coarsening="auto"`` with the shipped weights: Galerkin where the coefficient's
-    largest-to-smallest ratio exceeds :data:`GALERKIN_CONTRAST`, else rediscretised."""
+    """``coarsening="auto"`` with the shipped weights: smoothed transfers and their Galerkin
+    levels where the coefficient's largest-to-smallest ratio exceeds
+    :data:`GALERKIN_CONTRAST`, else rediscretised levels."""
     if op is None or op.coefficient is None:
         return "rediscretise"
     k = to_numpy(op.coefficient)
     if op.mask is not None:
         k = k[~to_numpy(op.mask)]
-    return "galerkin" if float(k.max()) > GALERKIN_CONTRAST * float(k.min()) else "rediscretise"
+    return "smoothed" if float(k.max()) > GALERKIN_CONTRAST * float(k.min()) else "rediscretise"
 
 
 def _has_entries(A: Any) -> bool:
