@@ -119,6 +119,12 @@ def stencil_from_faces(faces: Sequence[np.ndarray], shape: Sequence[int]) -> Ste
     return stencil
 
 
+def _index_dtype(entries: int) -> type:
+    """32-bit sparse indices (twice as fast in torch's CSR product on one core), 64-bit
+    from 2^31 entries on."""
+    return np.int32 if entries < 2**31 else np.int64
+
+
 def csr_arrays(stencil: Stencil, shape: Sequence[int], dtype: np.dtype | type = np.float64
                ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The stencil's CSR arrays ``(indptr, indices, data)`` in C order, with values of
@@ -129,7 +135,7 @@ def csr_arrays(stencil: Stencil, shape: Sequence[int], dtype: np.dtype | type = 
     # lexicographic offsets: the in-grid neighbours of a cell in C order, so columns come sorted
     offsets = sorted(stencil)
     strides = np.cumprod((1,) + shape[:0:-1])[::-1]
-    index = np.int32 if n * len(offsets) < 2**31 else np.int64
+    index = _index_dtype(n * len(offsets))
     shifts = np.array([int(np.dot(o, strides)) for o in offsets], dtype=index)
     values = np.empty((n, len(offsets)), dtype=dtype)
     for j, o in enumerate(offsets):
@@ -345,7 +351,7 @@ class GalerkinStencil:
         self.transfer = "smoothed" if sp.issparse(level) else "linear"
         numpy_dtype = torch.empty((), dtype=dtype).numpy().dtype
         if self.transfer == "smoothed":
-            index = np.int32 if level.nnz < 2**31 else np.int64
+            index = _index_dtype(level.nnz)
             indptr, indices = level.indptr.astype(index), level.indices.astype(index)
             data, diag = level.data.astype(numpy_dtype), level.diagonal()
         else:

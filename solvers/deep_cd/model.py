@@ -31,7 +31,7 @@ from sciml.backend import to_numpy
 from sciml.kernels.stencil import StencilOperator, face_coefficients
 
 from .galerkin import (TRANSFER_OMEGA, GalerkinStencil, Stencil, pad_ghosts,
-                       smoothed_galerkin_product, stencil_from_faces, stencil_to_csr)
+                       stencil_from_faces, stencil_to_csr)
 
 _CONV = {2: F.conv2d, 3: F.conv3d}
 _CONV_T = {2: F.conv_transpose2d, 3: F.conv_transpose3d}
@@ -40,6 +40,12 @@ _POOL = {2: F.avg_pool2d, 3: F.avg_pool3d}
 
 #: how :attr:`GridStencil.coarse` builds the coarse levels
 COARSENINGS = ("rediscretise", "galerkin", "smoothed")
+
+
+def transfer_width(coarsening: str) -> int:
+    """Taps per axis of the network's transfer kernels: the linear interpolation's 4, or the
+    smoothed transfers' 2 (their Jacobi step with the level's operator is not a weight)."""
+    return 2 if coarsening == "smoothed" else 4
 
 
 def checked_coarsening(coarsening: str) -> str:
@@ -140,7 +146,8 @@ class GridStencil:
         ``(2h)^2``, so the faces along a kept axis are multiplied by ``(2h / h)^2 = 4``. On a
         cubic grid every axis is coarsened, as before.
         """
-        if self._coarse is None and max(self.grid_shape) > 1 and self.coarsening != "rediscretise":
+        galerkin = self.coarsening != "rediscretise"
+        if self._coarse is None and max(self.grid_shape) > 1 and galerkin:
             w = self.faces[0]
             level = self.stencil() if self.coarsening == "galerkin" else self.matrix()
             self._coarse = GalerkinStencil.coarsen(level, self.grid_shape, self.closed,
@@ -298,9 +305,7 @@ class MultigridNet(nn.Module):
         self.lift = nn.Parameter(torch.zeros((c, 1) + (1,) * d))
         self.pre = nn.Parameter(torch.zeros((c, c) + (3,) * d))
         self.post = nn.Parameter(torch.zeros((c, c) + (3,) * d))
-        # the linear interpolation's 4 taps per axis; the smoothed transfers' 2 (their
-        # Jacobi step with the level's operator is not a weight)
-        width = 2 if coarsening == "smoothed" else 4
+        width = transfer_width(self.coarsening)
         self.restrict = nn.Parameter(torch.zeros((c, c) + (width,) * d))
         self.prolong = nn.Parameter(torch.zeros((c, c) + (width,) * d))
         self.project = nn.Parameter(torch.zeros((1, c) + (1,) * d))
@@ -471,7 +476,7 @@ def parameter_count(kind: str, options: dict[str, Any]) -> int:
     d = int(options.get("ndim", 3))
     if kind == "multigrid":
         c = int(options.get("channels", 4))
-        width = 2 if options.get("coarsening") == "smoothed" else 4
+        width = transfer_width(options.get("coarsening", COARSENINGS[0]))
         return 2 * c + 2 * c * c * (3**d + width**d)
     if kind == "reference":
         c = int(options.get("channels", 16))
