@@ -45,12 +45,22 @@ def cupy_available() -> bool:
 
 
 def get_namespace(name: str) -> ModuleType:
-    """Return the array module for ``name`` in {"numpy", "cupy"}; raise if it is unusable."""
+    """Return the array module for ``name`` in {"numpy", "cupy"}.
+
+    Raises
+    ------
+    MissingDependencyError
+        ``"cupy"`` where CuPy or a CUDA GPU is missing.
+    """
     if name == "numpy":
         return np
     if name == "cupy":
         if not cupy_available():
-            raise RuntimeError("backend='cupy' needs CuPy and a CUDA GPU; none was found")
+            from .errors import MissingDependencyError  # noqa: PLC0415
+
+            raise MissingDependencyError("backend='cupy' needs CuPy and a CUDA GPU; none was "
+                                         "found (pip install 'sciml[gpu]' on a GPU machine, "
+                                         "or leave backend unset)")
         import cupy  # noqa: PLC0415
         return cupy
     raise ValueError(f"unknown array backend {name!r}; expected 'numpy' or 'cupy'")

@@ -88,18 +88,25 @@ class CG(LinearSolver):
 
     def convert(self, lp: LinearProblem, options: dict[str, Any]) -> LinearProblem:
         """Move the system to ``backend``'s device when one is named."""
-        if options["backend"] is None:
-            return lp
-        xp = get_namespace(options["backend"])
-        A = lp.A.to(xp) if hasattr(lp.A, "to") else _move_matrix(lp.A, xp)
-        x0 = None if lp.x0 is None else xp.asarray(lp.x0)
-        return LinearProblem(A, xp.asarray(lp.b), x0=x0, grid_shape=lp.grid_shape)
+        return move_to_backend(lp, options["backend"])
 
     def iterate(self, lp: LinearProblem, state: Any, options: dict[str, Any], *, rtol: float,
                 atol: float, maxiter: int | None,
                 callback: Callable[[Any], None] | None) -> IterationResult:
         return conjugate_gradient(lp.A, lp.b, lp.x0, rtol=rtol, atol=atol, maxiter=maxiter,
                                   M=options["M"], callback=callback)
+
+
+def move_to_backend(lp: LinearProblem, backend: str | None) -> LinearProblem:
+    """``lp`` with its operator and vectors in ``backend``'s namespace ("numpy" or "cupy"),
+    or unchanged for None; a :class:`~sciml.kernels.stencil.StencilOperator` moves its
+    coefficient arrays, a matrix becomes a CuPy (sparse) matrix."""
+    if backend is None:
+        return lp
+    xp = get_namespace(backend)
+    A = lp.A.to(xp) if hasattr(lp.A, "to") else _move_matrix(lp.A, xp)
+    x0 = None if lp.x0 is None else xp.asarray(lp.x0)
+    return LinearProblem(A, xp.asarray(lp.b), x0=x0, grid_shape=lp.grid_shape)
 
 
 def _move_matrix(A: Any, xp: Any) -> Any:

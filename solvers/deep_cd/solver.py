@@ -9,7 +9,7 @@ from typing import Any, Callable, ClassVar
 import numpy as np
 import scipy.sparse as sp
 
-from sciml.backend import to_numpy, torch_device
+from sciml.backend import array_namespace, to_numpy, torch_device
 from sciml.errors import InvalidOptionError, InvalidProblemError, ModelMismatchError
 from sciml.problems.linear import LinearProblem
 from sciml.memory import deep_cd_bytes, out_of_memory_as_error, require_memory
@@ -20,11 +20,18 @@ from sciml.kernels.stencil import StencilOperator
 WEIGHTS_DIR = Path(__file__).with_name("weights")
 #: the iteration from which ``max_fallback_rate`` is checked
 RATE_CHECK_FROM = 8
+#: directions over which ``handover_rate`` measures the residual's fall
+HANDOVER_WINDOW = 8
 
 
 def _is_fraction(value: Any) -> bool:
     return (isinstance(value, (int, float)) and not isinstance(value, bool)
             and 0.0 < value <= 1.0)
+
+
+def _is_rate(value: Any) -> bool:
+    return value is None or (_is_fraction(value) and value < 1.0)
+
 
 #: what continues the solve once the network is disabled (see :class:`DeepCD`)
 FALLBACKS = ("auto", "amg", "cg")
@@ -48,7 +55,6 @@ class _Setup:
         self.device = device
         self.lam_max = lam_max
         self.solid = solid
-        self.fluid = None if solid is None else ~solid
         self.singular = singular
         self.fallback = fallback
         self.amg: Any = None  # the fallback's hierarchy, built the first time it is needed
@@ -75,6 +81,14 @@ class DeepCD(LinearSolver, LearnedSolver):
         has been rejected, counted from iteration :data:`RATE_CHECK_FROM` on (0.25; 1 turns
         the rule off): a network that fails every third step would otherwise go on costing
         a call per step.
+    ``handover_rate``
+        With the ``"amg"`` fallback, the network is also no longer called once the residual
+        has fallen by less than this factor per direction, on average over the last
+        :data:`HANDOVER_WINDOW` directions (0.8; None never): on coefficients unlike its
+        training family (nearly isolated inclusions) the network may converge, but at a rate
+        SA-PCG beats. The shipped networks reach 1e-6 in 8-12 directions on their families
+        (rate about 0.3), so the rule leaves them alone. Not applied with the ``"cg"``
+        fallback, whose rate on such systems is worse still.
     ``fallback``
         What finishes the solve once the network is no longer called: ``"cg"``, plain
         conjugate gradients from the current iterate (CG's cost per iteration); ``"amg"``,
@@ -104,6 +118,16 @@ class DeepCD(LinearSolver, LearnedSolver):
         for every choice (benchmarks/RESULTS.md). ``sol.info["coarsening"]`` says which ran.
     ``device``
         Torch device of the network (default: CUDA when available, else CPU).
+    ``backend``
+        Where the Krylov vectors and the operator live: None keeps them where they are
+        (NumPy for PDE problems), ``"cupy"`` moves the system to the GPU, as ``cg``'s option
+        does, so that with ``device="cuda"`` each iteration stays on the device (the
+        residual reaches the network and its direction comes back through DLPack, without
+        copies). Then ``fallback="auto"`` means ``"cg"`` (pyamg runs on the CPU). With the
+        vectors in NumPy and the network on a GPU, the host's vector work and the copies
+        took 90 % of a 256³ solve on an H200 (benchmarks/RESULTS.md, "GPU check"); the CuPy
+        path is written against the same array namespace and tested on NumPy, but it has
+        not yet been timed on a GPU.
 
     Notes
     -----
@@ -143,9 +167,11 @@ class DeepCD(LinearSolver, LearnedSolver):
 
     ``sol.iterations`` counts directions, the fallback's iterations included;
     ``sol.info`` holds ``network_calls``, ``fallbacks`` (and ``fallbacks_non_finite``,
-    ``fallbacks_non_descent``, ``fallbacks_stall``), ``network_disabled_at``,
-    ``network_seconds`` and, when the fallback ran, ``fallback`` ("cg" or "amg"),
-    ``fallback_iterations`` and ``fallback_setup_time`` (the AMG hierarchy's set-up).
+    ``fallbacks_non_descent``, ``fallbacks_stall``), ``network_disabled_at`` and
+    ``network_disabled_by`` (``"rejections"``, ``"slow"`` for ``handover_rate``,
+    ``"network=False"``, or None), ``network_seconds`` and, when the fallback ran,
+    ``fallback`` ("cg" or "amg"), ``fallback_iterations`` and ``fallback_setup_time`` (the
+    AMG hierarchy's set-up).
 
     References
     ----------
@@ -169,11 +195,13 @@ class DeepCD(LinearSolver, LearnedSolver):
         "safeguard": Option(True, one_of(True, False), "True or False"),
         "max_fallbacks": Option(3, is_count(1), "an integer >= 1"),
         "max_fallback_rate": Option(0.25, _is_fraction, "a number in (0, 1]"),
+        "handover_rate": Option(0.8, _is_rate, "None or a number in (0, 1)"),
         "device": Option(None),
         "fallback": Option("auto", one_of(*FALLBACKS), f"one of {list(FALLBACKS)}"),
         "network": Option(True, one_of(True, False), "True or False"),
         "coarsening": Option("auto", one_of(*COARSENING_OPTIONS),
-                             f"one of {list(COARSENING_OPTIONS)}")}
+                             f"one of {list(COARSENING_OPTIONS)}"),
+        "backend": Option(None, one_of(None, "numpy", "cupy"), "None, 'numpy' or 'cupy'")}
     prefers_matrix_free = True
     default_weights = str(WEIGHTS_DIR / "multigrid_3d.pt")
 
@@ -209,6 +237,12 @@ class DeepCD(LinearSolver, LearnedSolver):
         return super().load_model(model)
 
     # -- LinearSolver face ------------------------------------------------------------------
+    def convert(self, lp: LinearProblem, options: dict[str, Any]) -> LinearProblem:
+        """Move the system to ``backend``'s namespace when one is named."""
+        from sciml.solvers.classical.cg import move_to_backend  # noqa: PLC0415
+
+        return move_to_backend(lp, options["backend"])
+
     @out_of_memory_as_error("deep_cd (network set-up)")
     def setup(self, lp: LinearProblem, options: dict[str, Any]) -> _Setup:
         import torch  # noqa: PLC0415
@@ -237,6 +271,11 @@ class DeepCD(LinearSolver, LearnedSolver):
             raise InvalidProblemError(
                 f"the operator's grid {op.grid_shape} differs from grid_shape {lp.grid_shape}")
         dev = torch_device(options["device"])
+        on_gpu = array_namespace(lp.b) is not np
+        if on_gpu and dev.type != "cuda":
+            raise InvalidOptionError(
+                f"deep_cd: the system is on the GPU (backend='cupy') but the network on "
+                f"{dev}; pass device='cuda' so that the vectors never leave the device")
         network = trained.network.to(dev).eval()
         own = getattr(network, "coarsening", COARSENINGS[0])
         if coarsening == "auto":  # with the caller's model: the network's own
@@ -256,7 +295,8 @@ class DeepCD(LinearSolver, LearnedSolver):
         singular = bool(op is not None and op.singular)
         return _Setup(network, grid, dev,
                       _eigenvalue_bound(lp.A) if options["safeguard"] else None,
-                      solid, singular, _fallback_method(lp.A, options["fallback"], singular))
+                      solid, singular,
+                      _fallback_method(lp.A, options["fallback"], singular, on_gpu))
 
     @out_of_memory_as_error("deep_cd (iteration)")
     def iterate(self, lp: LinearProblem, state: _Setup, options: dict[str, Any], *,
@@ -266,7 +306,8 @@ class DeepCD(LinearSolver, LearnedSolver):
             lp, state, rtol=rtol, atol=atol, maxiter=maxiter, callback=callback,
             k=options["k"], safeguard=options["safeguard"],
             max_fallbacks=options["max_fallbacks"],
-            max_fallback_rate=options["max_fallback_rate"], network_on=options["network"])
+            max_fallback_rate=options["max_fallback_rate"],
+            handover_rate=options["handover_rate"], network_on=options["network"])
         result.info["coarsening"] = state.grid.coarsening
         return result
 
@@ -296,14 +337,22 @@ def _has_entries(A: Any) -> bool:
     return isinstance(A, StencilOperator) or sp.issparse(A)
 
 
-def _fallback_method(A: Any, fallback: str, singular: bool) -> str:
-    """The method ``fallback`` names for this operator ("auto" resolved).
+def _fallback_method(A: Any, fallback: str, singular: bool, on_gpu: bool = False) -> str:
+    """The method ``fallback`` names for this operator ("auto" resolved; "cg" for a system
+    on the GPU, since pyamg runs on the CPU).
 
     Raises
     ------
     InvalidOptionError
-        ``fallback="amg"`` for an operator without matrix entries (a LinearOperator).
+        ``fallback="amg"`` for an operator without matrix entries (a LinearOperator), or for
+        a system on the GPU.
     """
+    if on_gpu:
+        if fallback == "amg":
+            raise InvalidOptionError("deep_cd: fallback='amg' runs pyamg on the CPU, but the "
+                                     "system is on the GPU (backend='cupy'); pass "
+                                     "fallback='cg' or 'auto'")
+        return "cg"
     if fallback == "amg" and not _has_entries(A):
         raise InvalidOptionError(f"deep_cd: fallback='amg' needs the matrix entries as a "
                                  f"stencil or sparse matrix, not a {type(A).__name__}; pass "
@@ -353,11 +402,13 @@ def deep_conjugate_directions(lp: LinearProblem, state: _Setup, *, rtol: float, 
                               maxiter: int | None, callback: Callable[[Any], None] | None,
                               k: int, safeguard: bool, max_fallbacks: int,
                               max_fallback_rate: float = 1.0,
+                              handover_rate: float | None = None,
                               network_on: bool = True) -> IterationResult:
     """The DCDM iteration of :class:`DeepCD` (Notes there), returning an IterationResult.
 
     Once the network is disabled (or from the start with ``network_on=False``) the rest of
-    the solve is :func:`_fallback_solve`'s.
+    the solve is :func:`_fallback_solve`'s; ``info["network_disabled_by"]`` says which rule
+    disabled it ("rejections" or "slow", see :func:`_too_slow`).
 
     Besides the shared stopping rule, the iteration stops when the true residual stagnates at
     round-off (:func:`_stagnated`: within ``100 eps ||b|| sqrt(n)`` and not halved in 20
@@ -369,41 +420,46 @@ def deep_conjugate_directions(lp: LinearProblem, state: _Setup, *, rtol: float, 
     import torch  # noqa: PLC0415
 
     A, b = lp.A, lp.b
+    xp = array_namespace(b)  # NumPy, or CuPy with backend="cupy": the vectors stay there
     n = b.shape[0]
     maxiter = 10 * n if maxiter is None else maxiter
-    x = np.zeros_like(b) if lp.x0 is None else lp.x0.astype(b.dtype, copy=True)
+    x = xp.zeros_like(b) if lp.x0 is None else lp.x0.astype(b.dtype, copy=True)
     r = b - A @ x if lp.x0 is not None else b.copy()
-    rnorm = float(np.linalg.norm(r))
-    threshold = max(rtol * float(np.linalg.norm(b)), atol)
+    rnorm = float(xp.linalg.norm(r))
+    bnorm = float(xp.linalg.norm(b))
+    threshold = max(rtol * bnorm, atol)
+    floor = _roundoff(bnorm, n, b.dtype)  # below it no rule but _stagnated's applies
     history = [rnorm]
-    previous: deque[tuple[np.ndarray, np.ndarray, float]] = deque(maxlen=k)
+    previous: deque[tuple[Any, Any, float]] = deque(maxlen=k)
     fallbacks = {"non_finite": 0, "non_descent": 0, "stall": 0}
     calls, streak, net_seconds = 0, 0, 0.0
     disabled_at = None if network_on else 0
+    disabled_by = None if network_on else "network=False"
+    slow_rule = handover_rate if state.fallback == "amg" else None
     shape = (1, 1, *lp.grid_shape)
+    solid = None if state.solid is None else xp.asarray(state.solid)
+    fluid = slice(None) if solid is None else ~solid
 
-    def network(residual: np.ndarray) -> np.ndarray:
+    def network(residual: Any) -> Any:
         nonlocal calls, net_seconds
         start = time.perf_counter()
-        scaled = (residual / float(np.linalg.norm(residual))).astype(np.float32)
+        scaled = (residual / float(xp.linalg.norm(residual))).astype(xp.float32)
         with torch.inference_mode():
-            out = state.model(torch.from_numpy(scaled).reshape(shape).to(state.device),
-                              state.grid)
+            out = state.model(_to_torch(scaled, state.device).reshape(shape), state.grid)
         calls += 1
         net_seconds += time.perf_counter() - start
-        return out.reshape(-1).cpu().numpy().astype(b.dtype)
+        return _from_torch(out.reshape(-1), xp).astype(b.dtype)
 
-    def conjugate(q: np.ndarray, residual: np.ndarray) -> np.ndarray:
-        if state.solid is not None:
-            q[state.solid] = residual[state.solid]  # identity rows: the exact direction
+    def conjugate(q: Any, residual: Any) -> Any:
+        if solid is not None:
+            q[solid] = residual[solid]  # identity rows: the exact direction
         if state.singular:
-            fluid = slice(None) if state.fluid is None else state.fluid
             q[fluid] -= q[fluid].mean()
         for p, ap, pap in previous:
             q -= (float(q @ ap) / pap) * p
         return q
 
-    def measured(q: np.ndarray) -> tuple[np.ndarray, np.ndarray, float, float]:
+    def measured(q: Any) -> tuple[Any, Any, float, float]:
         q = conjugate(q, r)
         aq = A @ q
         qr = float(q @ r)
@@ -414,13 +470,14 @@ def deep_conjugate_directions(lp: LinearProblem, state: _Setup, *, rtol: float, 
     reason = f"maxiter ({maxiter}) reached"
     iterations, hand_over = 0, False
     if rnorm <= threshold:
-        return IterationResult(x, 0, history, "converged", _info(calls, fallbacks, None, 0.0))
+        return IterationResult(x, 0, history, "converged",
+                               _info(calls, fallbacks, (None, None), 0.0))
     for iterations in range(1, maxiter + 1):
         if disabled_at is not None:
             iterations, hand_over = iterations - 1, True
             break
         q = network(r)
-        why = "non_finite" if not np.all(np.isfinite(q)) else None
+        why = "non_finite" if not bool(xp.all(xp.isfinite(q))) else None
         if why is None:
             q, aq, qr, qaq = measured(q)
             if safeguard:
@@ -439,7 +496,7 @@ def deep_conjugate_directions(lp: LinearProblem, state: _Setup, *, rtol: float, 
         rate = sum(fallbacks.values()) / iterations
         if streak >= max_fallbacks or (iterations >= RATE_CHECK_FROM
                                        and rate > max_fallback_rate):
-            disabled_at = iterations
+            disabled_at, disabled_by = iterations, "rejections"
         if not qaq > 0.0:
             reason = (f"breakdown: p.Ap = {qaq:.3e} <= 0 at iteration {iterations} (A is not "
                       "symmetric positive definite, or the iteration broke down)")
@@ -447,7 +504,7 @@ def deep_conjugate_directions(lp: LinearProblem, state: _Setup, *, rtol: float, 
             break
         x += (qr / qaq) * q
         r = b - A @ x
-        rnorm = float(np.linalg.norm(r))
+        rnorm = float(xp.linalg.norm(r))
         history.append(rnorm)
         previous.append((q, aq, qaq))
         if callback is not None:
@@ -455,13 +512,15 @@ def deep_conjugate_directions(lp: LinearProblem, state: _Setup, *, rtol: float, 
         if rnorm <= threshold:
             reason = "converged"
             break
-        if _stagnated(history, float(np.linalg.norm(b)), n, b.dtype):
+        if disabled_at is None and _too_slow(history, slow_rule, floor):
+            disabled_at, disabled_by = iterations, "slow"
+        if _stagnated(history, bnorm, n, b.dtype):
             reason = (f"stagnated at round-off: ||r|| = {rnorm:.3e} has not decreased by a "
                       f"factor {STAGNATION_FACTOR:g} in {STAGNATION_WINDOW} iterations and "
                       f"is within {ROUNDOFF_MULTIPLE:g} eps ||b|| sqrt(n); the tolerance "
                       f"{threshold:.3e} is below what this precision can reach")
             break
-    info = _info(calls, fallbacks, disabled_at, net_seconds)
+    info = _info(calls, fallbacks, (disabled_at, disabled_by), net_seconds)
     if hand_over:
         rest, setup = _fallback_solve(lp, state, x, rtol=rtol, atol=atol,
                                       maxiter=maxiter - iterations, callback=callback)
@@ -493,13 +552,45 @@ def _stagnated(history: list[float], bnorm: float, n: int, dtype: np.dtype) -> b
     before them. Far above round-off the rule never fires, so a slow but progressing solve
     runs on to its tolerance or ``maxiter``.
     """
-    if len(history) <= STAGNATION_WINDOW:
-        return False
-    eps = float(np.finfo(dtype).eps) if np.issubdtype(dtype, np.floating) else 2.2e-16
-    if history[-1] > ROUNDOFF_MULTIPLE * eps * bnorm * np.sqrt(n):
+    if len(history) <= STAGNATION_WINDOW or history[-1] > _roundoff(bnorm, n, dtype):
         return False
     recent, before = history[-STAGNATION_WINDOW:], history[:-STAGNATION_WINDOW]
     return min(recent) * STAGNATION_FACTOR > min(before)
+
+
+def _to_torch(array: Any, device: Any) -> Any:
+    """A NumPy or CuPy vector as a torch tensor on ``device`` (CuPy: shared through DLPack,
+    no copy when ``device`` is its GPU)."""
+    import torch  # noqa: PLC0415
+
+    if isinstance(array, np.ndarray):
+        return torch.from_numpy(array).to(device)
+    return torch.from_dlpack(array).to(device)
+
+
+def _from_torch(tensor: Any, xp: Any) -> Any:
+    """A torch tensor as an array of namespace ``xp`` (NumPy: copied to the host; CuPy:
+    shared through DLPack, the tensor being on the GPU)."""
+    if xp is np:
+        return tensor.cpu().numpy()
+    return xp.from_dlpack(tensor.contiguous())
+
+
+def _roundoff(bnorm: float, n: int, dtype: np.dtype) -> float:
+    """``ROUNDOFF_MULTIPLE eps ||b|| sqrt(n)``: below it the residual is round-off."""
+    eps = float(np.finfo(dtype).eps) if np.issubdtype(dtype, np.floating) else 2.2e-16
+    return ROUNDOFF_MULTIPLE * eps * bnorm * float(np.sqrt(n))
+
+
+def _too_slow(history: list[float], handover_rate: float | None, floor: float = 0.0) -> bool:
+    """Whether the residual fell by less than ``handover_rate`` per direction, on average
+    (geometric mean) over the last :data:`HANDOVER_WINDOW` directions; never when
+    ``handover_rate`` is None, nor at or below ``floor`` (round-off, where
+    :func:`_stagnated` decides and no fallback would do better)."""
+    if handover_rate is None or len(history) <= HANDOVER_WINDOW or history[-1] <= floor:
+        return False
+    factor = history[-1] / history[-1 - HANDOVER_WINDOW]
+    return factor > handover_rate ** HANDOVER_WINDOW
 
 
 def _rejection(qr: float, qaq: float, rnorm: float, lam_max: float | None) -> str | None:
@@ -516,8 +607,9 @@ def _rejection(qr: float, qaq: float, rnorm: float, lam_max: float | None) -> st
     return None
 
 
-def _info(calls: int, fallbacks: dict[str, int], disabled_at: int | None,
+def _info(calls: int, fallbacks: dict[str, int], disabled: tuple[int | None, str | None],
           seconds: float) -> dict[str, Any]:
     return {"network_calls": calls, "fallbacks": sum(fallbacks.values()),
             **{f"fallbacks_{why}": count for why, count in fallbacks.items()},
-            "network_disabled_at": disabled_at, "network_seconds": seconds}
+            "network_disabled_at": disabled[0], "network_disabled_by": disabled[1],
+            "network_seconds": seconds}

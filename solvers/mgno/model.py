@@ -22,6 +22,8 @@ PADDING_MODES = ("zeros", "circular", "reflect")
 INITS = ("paper", "multigrid")
 #: named smoothing schedules (see :func:`smoothing_schedule`)
 SMOOTHING_SCHEDULES = ("paper", "coarse")
+#: how a V-cycle moves a correction to the finer grid (see :class:`MgConv`)
+PROLONGATIONS = ("transpose", "resize")
 #: standard deviation of the random part of the multigrid initialisation's transfer
 #: operators, relative to PyTorch's default for the same convolution
 _TRANSFER_NOISE = 0.1
@@ -52,6 +54,30 @@ class _Smoother(nn.Module):
         return u + self.S(f - self.A(u))
 
 
+class _ResizeProlongation(nn.Module):
+    """A learned 3-point / 3x3 convolution on the coarse grid, then fixed (bi)linear
+    interpolation to twice the grid (a "resize-convolution" with the convolution first, so
+    it costs no more than the transposed convolution it replaces): unlike a stride-2
+    transposed convolution it cannot put different weights on even and odd fine points, the
+    source of the grid-scale checkerboard."""
+
+    def __init__(self, ndim: int, channels: int, padding: str) -> None:
+        super().__init__()
+        self.mode = "linear" if ndim == 1 else "bilinear"
+        self.periodic = padding == "circular"
+        self.conv = _conv(ndim)(channels, channels, 3, padding=1, bias=False,
+                                padding_mode=padding)
+
+    def forward(self, u: torch.Tensor, shape: Sequence[int]) -> torch.Tensor:
+        u = self.conv(u)
+        if self.periodic:  # interpolate across the wrap-around too
+            u = F.pad(u, (1, 1) * (u.dim() - 2), mode="circular")
+        fine = F.interpolate(u, scale_factor=2, mode=self.mode, align_corners=False)
+        for axis, n in enumerate(shape, start=2):
+            fine = fine.narrow(axis, 2 if self.periodic else 0, n)
+        return fine
+
+
 class MgConv(nn.Module):
     """One linear multi-channel V-cycle: the MgNO replacement of a convolution.
 
@@ -72,13 +98,19 @@ class MgConv(nn.Module):
         ``"multigrid"``: restrictions start as full weighting and the prolongation as
         linear interpolation, channel by channel, plus a small random part; the smoothers
         keep PyTorch's default scaled by ``1 / levels``.
+    prolongation
+        ``"transpose"``: the paper's stride-2 4x4 transposed convolution. ``"resize"``
+        (ours): a learned 3x3 convolution, then fixed (bi)linear interpolation
+        (:class:`_ResizeProlongation`; with ``init="multigrid"`` the convolution starts as
+        the identity).
 
     Notes
     -----
     1. Finest level: ``u = S f``, then ``pre - 1`` steps ``u <- u + S(f - A u)``.
     2. Down to level ``l + 1``: ``f <- R f``, ``u <- Pi u`` (stride-2 3x3 convolutions), then
        ``pre`` smoothing steps there.
-    3. Up: ``u_l <- u_l + P u_{l+1}`` (stride-2 4x4 transposed convolution), then ``post``
+    3. Up: ``u_l <- u_l + P u_{l+1}`` (stride-2 4x4 transposed convolution, or with
+       ``prolongation="resize"`` a 3x3 convolution and interpolation), then ``post``
        smoothing steps.
 
     Every convolution has its own weights and no bias. A grid of ``n`` points goes to
@@ -99,12 +131,15 @@ class MgConv(nn.Module):
 
     def __init__(self, ndim: int, channels_u: int, channels_f: int,
                  smoothing: Sequence[Sequence[int]], padding: str = "zeros",
-                 init: str = "paper") -> None:
+                 init: str = "paper", prolongation: str = "transpose") -> None:
         super().__init__()
         if padding not in PADDING_MODES:
             raise InvalidOptionError(f"padding must be one of {PADDING_MODES}, got {padding!r}")
         if init not in INITS:
             raise InvalidOptionError(f"init must be one of {INITS}, got {init!r}")
+        if prolongation not in PROLONGATIONS:
+            raise InvalidOptionError(f"prolongation must be one of {PROLONGATIONS}, got "
+                                     f"{prolongation!r}")
         smoothing = [tuple(int(k) for k in level) for level in smoothing]
         if not smoothing or any(len(s) != 2 or min(s) < 0 for s in smoothing) \
                 or smoothing[0][0] < 1:
@@ -129,7 +164,9 @@ class MgConv(nn.Module):
                  padding_mode=padding) for _ in smoothing[:-1])
         self.periodic = padding == "circular"
         self.prolong = nn.ModuleList(
-            conv_t(channels_u, channels_u, 4, stride=2, bias=False) for _ in smoothing[:-1])
+            _ResizeProlongation(ndim, channels_u, padding) if prolongation == "resize"
+            else conv_t(channels_u, channels_u, 4, stride=2, bias=False)
+            for _ in smoothing[:-1])
         if init == "multigrid":
             self._multigrid_init()
 
@@ -140,10 +177,14 @@ class MgConv(nn.Module):
         with torch.no_grad():
             for conv in [*self.restrict_u, *self.restrict_f]:
                 _channelwise_stencil_(conv.weight, [0.25, 0.5, 0.25], conv.weight[0].numel())
-            for conv in self.prolong:
-                ndim = conv.weight.dim() - 2
-                _channelwise_stencil_(conv.weight, [0.5, 1.0, 0.5, 0.0],
-                                      conv.weight.shape[0] * 2 ** ndim)
+            for prolong in self.prolong:
+                if isinstance(prolong, _ResizeProlongation):  # the interpolation is fixed
+                    weight = prolong.conv.weight
+                    _channelwise_stencil_(weight, [0.0, 1.0, 0.0], weight[0].numel())
+                    continue
+                ndim = prolong.weight.dim() - 2
+                _channelwise_stencil_(prolong.weight, [0.5, 1.0, 0.5, 0.0],
+                                      prolong.weight.shape[0] * 2 ** ndim)
             for step in [s for level in [*self.pre, *self.post] for s in level]:
                 step.S.weight.mul_(1.0 / self.levels)
 
@@ -167,8 +208,11 @@ class MgConv(nn.Module):
             fs.append(f)
         u = us[-1]
         for level in range(self.levels - 2, -1, -1):
-            fine = us[level]
-            u = fine + _fit(self.prolong[level](u), fine.shape[2:], self.periodic)
+            fine, prolong = us[level], self.prolong[level]
+            if isinstance(prolong, _ResizeProlongation):
+                u = fine + prolong(u, fine.shape[2:])
+            else:
+                u = fine + _fit(prolong(u), fine.shape[2:], self.periodic)
             for step in self.post[level]:
                 u = step(u, fs[level])
         return u
@@ -246,6 +290,8 @@ class MgNO(nn.Module):
         ``"zeros"`` (Dirichlet), ``"circular"`` (periodic) or ``"reflect"``.
     init
         ``"paper"`` or ``"multigrid"`` initialisation of every V-cycle (:class:`MgConv`).
+    prolongation
+        ``"transpose"`` (the paper's) or ``"resize"`` (:class:`MgConv`).
 
     Notes
     -----
@@ -258,7 +304,8 @@ class MgNO(nn.Module):
     def __init__(self, ndim: int, in_channels: int = 1, out_channels: int = 1,
                  channels: int = 24, layers: int = 4, levels: int = 6,
                  smoothing: Sequence[Sequence[int]] | str | None = None,
-                 padding: str = "zeros", init: str = "paper") -> None:
+                 padding: str = "zeros", init: str = "paper",
+                 prolongation: str = "transpose") -> None:
         super().__init__()
         if ndim not in (1, 2):
             raise InvalidOptionError(f"MgNO supports 1 or 2 grid axes, got {ndim}")
@@ -272,7 +319,8 @@ class MgNO(nn.Module):
                                      f"{levels}")
         conv = _conv(ndim)
         widths = [in_channels] + [channels] * layers
-        self.cycles = nn.ModuleList(MgConv(ndim, channels, widths[i], smoothing, padding, init)
+        self.cycles = nn.ModuleList(MgConv(ndim, channels, widths[i], smoothing, padding, init,
+                                           prolongation)
                                     for i in range(layers))
         self.linears = nn.ModuleList(conv(widths[i], channels, 1) for i in range(layers))
         self.head = conv(channels, out_channels, 1, bias=False)

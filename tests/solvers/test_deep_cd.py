@@ -480,8 +480,71 @@ def test_a_network_rejected_too_often_is_switched_off_by_the_rate_rule():
     assert sol.info["network_calls"] == RATE_CHECK_FROM
     assert sol.info["fallbacks"] == RATE_CHECK_FROM // 2
     kept = sciml.solve(prob, method="deep_cd", model=_model(_EveryOtherNaN()), rtol=1e-8,
-                       max_fallback_rate=1.0)
+                       max_fallback_rate=1.0, handover_rate=None)
     assert kept.converged and kept.info["network_disabled_at"] is None
     assert kept.info["network_calls"] == kept.iterations
     with pytest.raises(InvalidOptionError, match=r"in \(0, 1\]"):
         sciml.solve(prob, method="deep_cd", max_fallback_rate=0)
+
+
+def test_a_network_converging_slowly_hands_over_to_amg_by_the_handover_rate():
+    from sciml.solvers.deep_cd.solver import HANDOVER_WINDOW, _too_slow
+
+    assert _too_slow([0.9 ** i for i in range(HANDOVER_WINDOW + 1)], 0.8)
+    assert not _too_slow([0.5 ** i for i in range(HANDOVER_WINDOW + 1)], 0.8)
+    assert not _too_slow([0.9 ** i for i in range(HANDOVER_WINDOW)], 0.8)  # too short
+    assert not _too_slow([1.0] * 20, None)
+    assert not _too_slow([1e-20] * 20, 0.8, floor=1e-15)  # round-off: _stagnated's call
+    # the identity network makes the iteration CG's, which crawls on a contrast of 10^4
+    cells = np.indices((12, 12, 12)).sum(axis=0)
+    prob = Poisson((12, 12, 12), rhs="random", seed=2,
+                   coefficient=np.where((cells // 4) % 2 == 0, 1e4, 1.0))
+    sol = sciml.solve(prob, method="deep_cd", model=_identity(), rtol=1e-8)
+    assert sol.converged and _true_relres(prob, sol) <= 1e-8
+    assert sol.info["network_disabled_by"] == "slow" and sol.info["fallback"] == "amg"
+    assert sol.info["network_disabled_at"] == HANDOVER_WINDOW
+    kept = sciml.solve(prob, method="deep_cd", model=_identity(), rtol=1e-8,
+                       handover_rate=None)
+    assert kept.converged and kept.info["network_disabled_by"] is None
+    assert kept.iterations > 2 * sol.iterations
+    by_cg = sciml.solve(prob, method="deep_cd", model=_identity(), rtol=1e-8, fallback="cg")
+    assert by_cg.info["network_disabled_by"] is None  # CG is no faster than the network
+    with pytest.raises(InvalidOptionError, match=r"None or a number in \(0, 1\)"):
+        sciml.solve(prob, method="deep_cd", handover_rate=1.0)
+
+
+def test_backend_numpy_is_the_default_path_and_cupy_is_refused_without_a_gpu():
+    from sciml.backend import cupy_available
+    from sciml.errors import MissingDependencyError
+    from sciml.solvers.deep_cd.solver import _fallback_method
+
+    prob = Poisson((12, 12, 12), rhs="random", seed=3)
+    default = sciml.solve(prob, method="deep_cd", rtol=1e-8)
+    moved = sciml.solve(prob, method="deep_cd", rtol=1e-8, backend="numpy")
+    assert moved.iterations == default.iterations and np.array_equal(moved.x, default.x)
+    op = prob.to_linear_problem(matrix_free=True).A
+    assert _fallback_method(op, "auto", False, on_gpu=True) == "cg"  # pyamg is CPU-only
+    with pytest.raises(InvalidOptionError, match="fallback='amg' runs pyamg on the CPU"):
+        _fallback_method(op, "amg", False, on_gpu=True)
+    if not cupy_available():
+        with pytest.raises(MissingDependencyError, match="needs CuPy and a CUDA GPU"):
+            sciml.solve(prob, method="deep_cd", backend="cupy")
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+def test_deep_cd_on_cupy_vectors_gives_the_numpy_answer():
+    from sciml.backend import cupy_available
+
+    if not cupy_available():
+        pytest.skip("needs CuPy")
+    cells = np.indices((24, 24, 24)).sum(axis=0)
+    for coefficient in (None, np.where((cells // 6) % 2 == 0, 1e3, 1.0)):
+        prob = Poisson((24, 24, 24), rhs="random", seed=1, coefficient=coefficient)
+        host = sciml.solve(prob, method="deep_cd", rtol=1e-8, device="cuda", fallback="cg")
+        gpu = sciml.solve(prob, method="deep_cd", rtol=1e-8, device="cuda", backend="cupy")
+        assert gpu.converged and abs(gpu.iterations - host.iterations) <= 1
+        x = gpu.x.get().reshape(-1)
+        A, b = prob.to_linear_problem().A, prob.b.reshape(-1)
+        assert np.linalg.norm(b - A @ x) <= 1e-8 * np.linalg.norm(b) * (1 + 1e-6)
+        assert np.allclose(x, host.x.reshape(-1), rtol=1e-5, atol=1e-8)

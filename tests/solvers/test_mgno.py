@@ -78,20 +78,59 @@ def test_multigrid_init_lets_the_coarse_levels_carry_a_smooth_input_at_its_size(
     assert share > 0.5 and 0.5 < gain < 2.0
 
 
+@pytest.mark.parametrize("prolongation", ["transpose", "resize"])
 @pytest.mark.parametrize("padding", ["zeros", "circular", "reflect"])
 @pytest.mark.parametrize("ndim,size", [(1, 37), (1, 64), (2, 21), (2, 33)])
-def test_output_keeps_any_grid_size(ndim: int, size: int, padding: str) -> None:
-    net = MgNO(ndim, levels=4, channels=3, layers=1, padding=padding)
+def test_output_keeps_any_grid_size(ndim: int, size: int, padding: str,
+                                    prolongation: str) -> None:
+    net = MgNO(ndim, levels=4, channels=3, layers=1, padding=padding,
+               prolongation=prolongation)
     out = net(torch.randn(2, 1, *([size] * ndim)))
     assert out.shape == (2, 1, *([size] * ndim))
 
 
-def test_circular_padding_commutes_with_coarse_grid_shifts() -> None:
-    net = MgNO(1, levels=3, channels=3, layers=2, padding="circular")
+@pytest.mark.parametrize("prolongation", ["transpose", "resize"])
+def test_circular_padding_commutes_with_coarse_grid_shifts(prolongation: str) -> None:
+    net = MgNO(1, levels=3, channels=3, layers=2, padding="circular",
+               prolongation=prolongation)
     x = torch.randn(1, 1, 32)
     shift = 4                                   # a whole cell of the coarsest grid
     out = net(torch.roll(x, shift, -1))
     assert torch.allclose(out, torch.roll(net(x), shift, -1), atol=1e-5)
+
+
+def test_resize_prolongation_makes_no_checkerboard_and_starts_as_interpolation(
+        monkeypatch) -> None:
+    """A smooth coarse correction comes back smooth whatever the weights: the alternating
+    (checkerboard) part of the fine field is zero inside; a stride-2 transposed convolution
+    with its random start puts one there. With ``init="multigrid"`` the resize path starts
+    as plain (bi)linear interpolation."""
+    import sciml.solvers.mgno.model as mgno_model
+
+    torch.manual_seed(0)
+    coarse = torch.ones(1, 4, 16, 16)
+    sign = (-1.0) ** (torch.arange(32)[:, None] + torch.arange(32)[None, :])
+
+    def checkerboard(prolongation: str) -> float:
+        cycle = MgConv(2, 4, 4, [(1, 0)] * 2, "zeros", prolongation=prolongation)
+        with torch.no_grad():
+            p = cycle.prolong[0]
+            fine = (p(coarse, (32, 32)) if prolongation == "resize"
+                    else _fit(p(coarse), (32, 32), periodic=False))
+        inner = (fine * sign)[..., 4:-4, 4:-4]  # away from the zero padding's boundary
+        return float(inner.mean(dim=(-2, -1)).abs().max() / fine[..., 4:-4, 4:-4].abs().mean())
+
+    assert checkerboard("resize") < 1e-6
+    assert checkerboard("transpose") > 1e-2
+    monkeypatch.setattr(mgno_model, "_TRANSFER_NOISE", 0.0)
+    cycle = MgConv(1, 3, 3, [(1, 0)] * 2, "circular", init="multigrid", prolongation="resize")
+    wave = torch.sin(2 * torch.pi * (torch.arange(16) + 0.5) / 16)[None, None].expand(1, 3, 16)
+    with torch.no_grad():
+        fine = cycle.prolong[0](wave, (32,))
+    exact = torch.sin(2 * torch.pi * (torch.arange(32) + 0.5) / 32)
+    assert float((fine[0] - exact).abs().max()) < 0.02      # linear interpolation's error
+    net = MgNO(2, channels=24, layers=4, levels=6, prolongation="resize")
+    assert sum(p.numel() for p in net.parameters()) == 572_661 - 4 * 5 * 7 * 24 * 24
 
 
 def test_reflect_padding_needs_two_points_on_the_coarsest_level() -> None:
