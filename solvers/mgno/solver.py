@@ -74,9 +74,8 @@ class MgNOSolver(OperatorSolver):
       (``"transpose"``), which weights even and odd fine points differently and left a
       grid-scale checkerboard in the error maps. Rough Darcy 64², seed 0: 8 epochs on 300
       samples 0.057 against 0.079 (FNO 0.125); 20 epochs on 1000 samples 0.0217 against
-      0.0238 (FNO 0.0370), smooth 0.0144 against 0.0169 (FNO 0.0259), with the validation
-      curve at or below FNO's from epoch 3 on except smooth's epoch 4 (1.04x); 80,640
-      fewer weights (492,021) and the same cost per step. On Burgers it loses (0.030
+      0.0238 (FNO 0.0370), smooth 0.0144 against 0.0169 (FNO 0.0259); seed 1: 0.60x FNO
+      on both; 80,640 fewer weights (492,021) and the same cost per step. On Burgers it loses (0.030
       against 0.016, 8 epochs on 500 samples), so Burgers keeps the transposed convolution.
     * On Darcy the multigrid start does not win (8 epochs, 300 rough samples: 0.086 at
       lr 5e-4, 0.152 at 1e-3, against the paper's start's 0.079 at 1e-3 and 0.093 at
