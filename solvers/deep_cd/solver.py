@@ -428,7 +428,7 @@ def deep_conjugate_directions(lp: LinearProblem, state: _Setup, *, rtol: float, 
     rnorm = float(xp.linalg.norm(r))
     bnorm = float(xp.linalg.norm(b))
     threshold = max(rtol * bnorm, atol)
-    floor = _roundoff(bnorm, n, b.dtype)  # below it no rule but _stagnated's applies
+    floor = _roundoff(bnorm, n, b.dtype)  # round-off: only _stagnated's rule acts below it
     history = [rnorm]
     previous: deque[tuple[Any, Any, float]] = deque(maxlen=k)
     fallbacks = {"non_finite": 0, "non_descent": 0, "stall": 0}
@@ -514,7 +514,7 @@ def deep_conjugate_directions(lp: LinearProblem, state: _Setup, *, rtol: float, 
             break
         if disabled_at is None and _too_slow(history, slow_rule, floor):
             disabled_at, disabled_by = iterations, "slow"
-        if _stagnated(history, bnorm, n, b.dtype):
+        if _stagnated(history, floor):
             reason = (f"stagnated at round-off: ||r|| = {rnorm:.3e} has not decreased by a "
                       f"factor {STAGNATION_FACTOR:g} in {STAGNATION_WINDOW} iterations and "
                       f"is within {ROUNDOFF_MULTIPLE:g} eps ||b|| sqrt(n); the tolerance "
@@ -541,18 +541,18 @@ STAGNATION_FACTOR = 2.0
 ROUNDOFF_MULTIPLE = 100.0
 
 
-def _stagnated(history: list[float], bnorm: float, n: int, dtype: np.dtype) -> bool:
+def _stagnated(history: list[float], floor: float) -> bool:
     """Whether the true residual has stagnated at round-off.
 
     The recomputed residual ``b - A x`` carries a rounding error of about
     ``eps (||b|| + ||A|| ||x||)``, which for the grid operators here is a small multiple of
     ``eps ||b|| sqrt(n)``; below that no step can reliably lower it. The rule: the residual
-    is at most ``ROUNDOFF_MULTIPLE eps ||b|| sqrt(n)`` and the smallest residual of the last
-    ``STAGNATION_WINDOW`` iterations is not ``STAGNATION_FACTOR`` times below the smallest one
-    before them. Far above round-off the rule never fires, so a slow but progressing solve
+    is at most ``floor`` (:func:`_roundoff`: ``ROUNDOFF_MULTIPLE eps ||b|| sqrt(n)``) and the
+    smallest residual of the last ``STAGNATION_WINDOW`` iterations is not
+    ``STAGNATION_FACTOR`` times below the smallest one before them. Far above round-off the rule never fires, so a slow but progressing solve
     runs on to its tolerance or ``maxiter``.
     """
-    if len(history) <= STAGNATION_WINDOW or history[-1] > _roundoff(bnorm, n, dtype):
+    if len(history) <= STAGNATION_WINDOW or history[-1] > floor:
         return False
     recent, before = history[-STAGNATION_WINDOW:], history[:-STAGNATION_WINDOW]
     return min(recent) * STAGNATION_FACTOR > min(before)
