@@ -88,7 +88,9 @@ def run_problem(problem: str, args: argparse.Namespace, out: Path) -> None:
     """
     path = data_file(problem, Path(args.data_dir), args.train, args.test)
     settings = {"batch_size": args.batch_size, "weight_decay": 1e-4, "loss": args.loss,
-                "schedule": "onecycle", **({} if args.lr is None else {"lr": args.lr})}
+                "schedule": "onecycle", **({} if args.lr is None else {"lr": args.lr}),
+                **({} if args.ema is None else {"ema": None if args.ema == "none"
+                                                else args.ema})}
     record = out / f"operators_{problem}.json"
     header = {"problem": problem, "data": str(path), "settings": settings,
               "train": args.train, "test": args.test, "epochs": args.epochs,
@@ -244,6 +246,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--lr", type=float, default=None,
                         help="peak learning rate of both methods (default: each method's "
                              "own for the problem, 1e-3 except MgNO on Burgers, 5e-4)")
+    parser.add_argument("--ema", default=None, type=lambda v: v if v == "none" else float(v),
+                        help="decay of the weight average both methods validate and keep, "
+                             "or 'none' for the raw weights (default: the shared default)")
     parser.add_argument("--loss", choices=("l2", "h1", "h1_fd"), default="l2",
                         help="training loss of both methods (default: the shared default)")
     parser.add_argument("--paper", action=argparse.BooleanOptionalAction, default=None,

@@ -52,6 +52,15 @@ def test_success_saves_model_and_report_removes_checkpoint_records_argv(capsys, 
     assert json.loads((tmp_path / "m.json").read_text())["metrics"]["rel_l2"] > 0
 
 
+@pytest.mark.parametrize("flag, ema", [([], 0.99), (["--ema", "0.9"], 0.9),
+                                       (["--ema", "none"], None)])
+def test_the_weight_average_is_the_operators_default_and_can_be_turned_off(
+        capsys, data, tmp_path, flag, ema):
+    code, err = mgno(capsys, data, tmp_path / "m.pt", *flag)
+    assert code == 0, err
+    assert sciml.load_model(tmp_path / "m.pt").provenance["options"]["ema"] == ema
+
+
 def test_python_api_provenance_is_the_call_not_pytests_argv(data):
     model = sciml.train("mgno", data=str(data), epochs=1, progress=False, channels=2,
                         layers=1, levels=2)
@@ -141,6 +150,7 @@ def test_model_is_saved_before_a_failing_evaluation(capsys, data, tmp_path):
     (["--epochs", "0"], "epochs must be >= 1"),
     (["--set", "chanels=2"], "chanels"),
     (["--split", "trian"], "trian"),
+    (["--ema", "1"], "ema must be a decay in (0, 1)"),
 ])
 def test_user_mistakes_get_one_line_and_exit_2(capsys, data, tmp_path, argv, message):
     base = ["mgno", "--data", data, "--epochs", 1, "--out", tmp_path / "m.pt", "--no-progress"]
@@ -208,6 +218,8 @@ def test_vocabulary_is_shared_and_checked():
         sciml.train("deep_cd", batch_size=0)
     with pytest.raises(InvalidOptionError, match="network 'multigrid' of 'deep_cd' has no"):
         sciml.train("deep_cd", network=("multigrid", {"layers": 3}))
+    with pytest.raises(InvalidOptionError, match="ema must be a decay"):
+        sciml.train("dgno", data="unused.h5", ema=0.0)
 
 
 def test_a_second_training_on_the_same_output_fails_at_once_naming_the_first(tmp_path, capsys):

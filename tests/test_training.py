@@ -41,15 +41,16 @@ def test_training_lowers_the_loss_and_keeps_the_best_epoch(tmp_path):
         assert float(loss(m, problem())) == pytest.approx(report.best_metric, rel=1e-5)
 
 
-def test_killed_run_resumes_to_the_same_weights_as_an_uninterrupted_one(tmp_path):
+@pytest.mark.parametrize("ema", [None, 0.9])
+def test_killed_run_resumes_to_the_same_weights_as_an_uninterrupted_one(tmp_path, ema):
     straight = model()
-    trainer(straight, tmp_path / "a.pt").fit(problem(), problem())
+    trainer(straight, tmp_path / "a.pt", ema=ema).fit(problem(), problem())
 
     class Killed(Exception):
         pass
 
     interrupted = model()
-    t = trainer(interrupted, tmp_path / "b.pt")
+    t = trainer(interrupted, tmp_path / "b.pt", ema=ema)
     original, calls = t._evaluate, []
 
     def evaluate_then_die(data):
@@ -62,7 +63,7 @@ def test_killed_run_resumes_to_the_same_weights_as_an_uninterrupted_one(tmp_path
     with pytest.raises(Killed):
         t.fit(problem(), problem())
     resumed = model()
-    report = trainer(resumed, tmp_path / "b.pt").fit(problem(), problem())
+    report = trainer(resumed, tmp_path / "b.pt", ema=ema).fit(problem(), problem())
     assert report.resumed_from_epoch == 2
     for a, b in zip(straight.state_dict().values(), resumed.state_dict().values()):
         assert torch.equal(a, b)

@@ -78,6 +78,9 @@ def build_parser(method: str, extras: dict[str, Any]) -> argparse.ArgumentParser
     p.add_argument("--lr", type=float, help="(peak) learning rate")
     p.add_argument("--weight-decay", type=float)
     p.add_argument("--schedule", choices=(*vocabulary.SCHEDULES, "none"))
+    p.add_argument("--ema", type=_decay,
+                   help="validate and keep a moving average of the weights with this decay "
+                        "(e.g. 0.99), or 'none' for the raw weights")
     p.add_argument("--network", help="network kind")
     p.add_argument("--checkpoint", help="training checkpoint (default: OUT.ckpt)")
     p.add_argument("--resume", action=argparse.BooleanOptionalAction, default=True,
@@ -95,6 +98,11 @@ def build_parser(method: str, extras: dict[str, Any]) -> argparse.ArgumentParser
     return p
 
 
+def _decay(value: str) -> float | str:
+    """``--ema``'s value: a number, or "none" (the raw weights)."""
+    return value if value == "none" else float(value)
+
+
 def _options(args: argparse.Namespace, extras: dict[str, Any]) -> dict[str, Any]:
     """The ``sciml.train`` keywords of the parsed flags (only those given)."""
     options: dict[str, Any] = {}
@@ -102,6 +110,8 @@ def _options(args: argparse.Namespace, extras: dict[str, Any]) -> dict[str, Any]
                 "weight_decay", "checkpoint", "device"):
         if getattr(args, key) is not None:
             options[key] = getattr(args, key)
+    if args.ema is not None:
+        options["ema"] = None if args.ema == "none" else args.ema
     if args.optimizer is not None:
         options["optimizer"] = args.optimizer
     if args.schedule is not None:

@@ -23,6 +23,7 @@ Options follow pyamg's ``(name, {kwargs})`` convention::
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import hashlib
 import json
@@ -38,6 +39,7 @@ import numpy as np
 from ..errors import InvalidOptionError
 from ..io.checkpoint import load_checkpoint, save_checkpoint
 from . import distributed
+from .averaging import WeightAverage, check_decay
 
 Option = tuple[str, dict[str, Any]]
 LossFn = Callable[[Any, Any], Any]
@@ -127,8 +129,8 @@ class Trainer:
     resume
         Continue from ``checkpoint`` when it exists. Resuming needs the checkpoint's recorded
         run to match this one: the settings (``epochs``, ``batch_size``, ``optimizer``,
-        ``schedule``, ``seed``, ``grad_clip``, the number of processes and the caller's
-        ``settings``) and the data
+        ``schedule``, ``seed``, ``grad_clip``, ``ema``, the number of processes and the
+        caller's ``settings``) and the data
         fingerprint (SHA-256 of the training and validation tensors' bytes); otherwise
         :class:`~sciml.errors.InvalidOptionError` names what differs. ``False`` ignores
         (and overwrites) an existing checkpoint.
@@ -143,6 +145,12 @@ class Trainer:
         Show a tqdm bar with the training loss and the validation metric.
     grad_clip
         Optional maximum gradient norm.
+    ema
+        Optional decay of an exponential moving average of the weights
+        (:class:`~sciml.learn.averaging.WeightAverage`, updated after every optimiser step):
+        validation, best-epoch selection and the final model then use the averaged
+        weights, and the optimiser keeps training the raw ones. Without validation data the
+        epoch is still chosen by the raw weights' training loss.
     """
 
     def __init__(self, model: Any, loss: LossFn, *, epochs: int, batch_size: int = 8,
@@ -150,7 +158,8 @@ class Trainer:
                  metric: LossFn | None = None, checkpoint: str | os.PathLike[str] | None = None,
                  resume: bool = True, extra_state: dict[str, Any] | None = None, seed: int = 0,
                  progress: bool = True, grad_clip: float | None = None,
-                 device: Any = None, settings: dict[str, Any] | None = None) -> None:
+                 ema: float | None = None, device: Any = None,
+                 settings: dict[str, Any] | None = None) -> None:
         if epochs < 1:
             raise InvalidOptionError(f"epochs must be >= 1, got {epochs}")
         if batch_size < 1:
@@ -174,6 +183,7 @@ class Trainer:
         self.seed = seed
         self.progress = progress
         self.grad_clip = grad_clip
+        self.average = None if check_decay(ema) is None else WeightAverage(model, ema)
         self.device = device
         self.report = TrainReport()
         self._best_state: dict[str, Any] | None = None
@@ -182,6 +192,8 @@ class Trainer:
                          "schedule": None if schedule is None else list(schedule),
                          "seed": seed, "grad_clip": grad_clip,
                          "world_size": self.ranks.world_size, **(settings or {})}
+        if ema is not None:     # absent otherwise: checkpoints from before the option resume
+            self.settings["ema"] = ema
         self._run: dict[str, str] = {}
 
     # -- data ---------------------------------------------------------------------------
@@ -223,6 +235,7 @@ class Trainer:
             "optimizer": self.optimizer.state_dict(),
             "schedule": None if self.schedule is None else self.schedule.state_dict(),
             "best_model": self._best_state,
+            "average": None if self.average is None else self.average.state_dict(),
             "report": self.report.to_dict(),
             "extra": self.extra_state,
             "run": self._run,
@@ -293,6 +306,8 @@ class Trainer:
         if self.schedule is not None and state["schedule"] is not None:
             self.schedule.load_state_dict(state["schedule"])
         self._best_state = state["best_model"]
+        if self.average is not None:
+            self.average.load_state_dict(state["average"])
         self.report = TrainReport(**state["report"])
         self.report.resumed_from_epoch = state["epoch"]
         return state["epoch"] + 1
@@ -347,6 +362,8 @@ class Trainer:
                 if self.grad_clip is not None:
                     torch.nn.utils.clip_grad_norm_(self.model.parameters(), self.grad_clip)
                 self.optimizer.step()
+                if self.average is not None:
+                    self.average.update(self.model)
                 total += value.item() * share.count
                 count += share.count
             lr = self.optimizer.param_groups[0]["lr"]
@@ -354,13 +371,14 @@ class Trainer:
                 self.schedule.step()
             total, count = distributed.all_sum([total, count])
             train_loss = total / max(count, 1)
-            val = self._evaluate(val_data) if val_data is not None else train_loss
-            self.report.history.append({"epoch": epoch, "train_loss": train_loss,
-                                        "val_metric": val, "lr": lr,
-                                        "seconds": time.perf_counter() - epoch_start})
-            if val < self.report.best_metric:
-                self.report.best_metric, self.report.best_epoch = val, epoch
-                self._best_state = copy.deepcopy(self.model.state_dict())
+            with self._evaluated_weights():
+                val = self._evaluate(val_data) if val_data is not None else train_loss
+                self.report.history.append({"epoch": epoch, "train_loss": train_loss,
+                                            "val_metric": val, "lr": lr,
+                                            "seconds": time.perf_counter() - epoch_start})
+                if val < self.report.best_metric:
+                    self.report.best_metric, self.report.best_epoch = val, epoch
+                    self._best_state = copy.deepcopy(self.model.state_dict())
             self.report.seconds = time.perf_counter() - start
             bar.set_postfix(loss=f"{train_loss:.3e}", val=f"{val:.3e}")
             if self.checkpoint is not None and self.ranks.main:
@@ -368,6 +386,11 @@ class Trainer:
         if self._best_state is not None:
             self.model.load_state_dict(self._best_state)
         return self.report
+
+    def _evaluated_weights(self) -> Any:
+        """The weights validation sees and the best epoch keeps: the average, if any."""
+        return contextlib.nullcontext() if self.average is None else self.average.applied(
+            self.model)
 
     def _backward(self, value: Any, share: Any) -> None:
         """Backpropagate this rank's loss, weighted so that DDP's gradient average over the

@@ -1,8 +1,8 @@
 """The training vocabulary every learned method shares, declared and checked once.
 
 :class:`TrainingOptions` holds the common options (``epochs, batch_size, seed, samples,
-val_fraction, optimizer, schedule, network, checkpoint, resume, keep_checkpoint, progress,
-device``); a method declares only its own extra options and its network kinds, and
+val_fraction, optimizer, schedule, ema, network, checkpoint, resume, keep_checkpoint,
+progress, device``); a method declares only its own extra options and its network kinds, and
 :func:`parse_training_options` splits the keyword arguments of ``sciml.train`` into the
 three, validated, with a specific :class:`~sciml.errors.InvalidOptionError` for each mistake.
 
@@ -26,6 +26,7 @@ from dataclasses import dataclass, field, fields, replace
 from typing import Any, Mapping
 
 from ..errors import InvalidOptionError
+from .averaging import check_decay
 
 Spec = tuple[str, dict[str, Any]]
 
@@ -51,6 +52,9 @@ class TrainingOptions:
         Part of the samples held out for best-epoch selection, ``0 <= f < 1``.
     optimizer, schedule
         ``(name, {options})`` pairs; ``schedule`` None keeps the rate constant.
+    ema
+        Decay of the moving average of the weights that validation and the final model
+        use (:class:`~sciml.learn.averaging.WeightAverage`), or None for the raw weights.
     network
         ``(kind, {options})`` of the network; the kind's declared defaults fill the rest.
     checkpoint, resume, keep_checkpoint
@@ -69,6 +73,7 @@ class TrainingOptions:
     val_fraction: float = 0.1
     optimizer: Spec = ("adam", {"lr": 1e-3})
     schedule: Spec | None = ("onecycle", {})
+    ema: float | None = None
     network: Spec = ("", {})
     checkpoint: str | None = None
     resume: bool = True
@@ -188,6 +193,7 @@ def _validate(o: TrainingOptions) -> TrainingOptions:
                     positive=key == "lr")
     if o.schedule is not None and "max_lr" in o.schedule[1]:
         _finite("max_lr", o.schedule[1]["max_lr"], positive=True)
+    check_decay(o.ema)
     for key in ("resume", "keep_checkpoint", "progress"):
         if not isinstance(getattr(o, key), bool):
             raise InvalidOptionError(f"{key} must be True or False, got {getattr(o, key)!r}")

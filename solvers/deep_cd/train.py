@@ -241,7 +241,7 @@ def train(data: Any = None, **options: Any) -> TrainedModel:
     tensor, ids = torch.from_numpy(vectors), torch.from_numpy(index)
     val = (tensor[val_idx], ids[val_idx]) if n_val else None
     trainer = Trainer(net, loss, epochs=opts.epochs, batch_size=opts.batch_size,
-                      optimizer=opts.optimizer, schedule=opts.schedule,
+                      optimizer=opts.optimizer, schedule=opts.schedule, ema=opts.ema,
                       checkpoint=opts.checkpoint, resume=opts.resume,
                       extra_state={"config": config, "data": data_info},
                       settings={"config": config, "data": data_info,

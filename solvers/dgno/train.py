@@ -153,7 +153,7 @@ def train_dgno(cls: Any, data: Any = None, **options: Any) -> TrainedModel:
                                               augment=extra["augment"]),
                       metric=make_objective(config, settings, **weights, fixed_tests=fixed),
                       epochs=opts.epochs, batch_size=opts.batch_size,
-                      optimizer=opts.optimizer, schedule=opts.schedule,
+                      optimizer=opts.optimizer, schedule=opts.schedule, ema=opts.ema,
                       checkpoint=opts.checkpoint, resume=opts.resume, seed=opts.seed,
                       progress=opts.progress, device=device,
                       extra_state={"config": config},

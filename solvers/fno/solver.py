@@ -25,7 +25,10 @@ class FNOSolver(OperatorSolver):
     -----
     The network is ``neuralop.models.FNO`` with its defaults (grid positional embedding,
     channel MLPs, lifting/projection ratio 2), not the 2021 code; it trains with the same
-    loop, loss and optimiser settings as MgNO so that the two compare on equal terms.
+    loop, loss and optimiser settings as MgNO so that the two compare on equal terms,
+    including validation and the returned network on a moving average of the weights
+    (``ema=0.99``; the FNO paper keeps the raw weights, ``ema=None``; on Darcy the final
+    errors are the same within 1 %).
 
     References
     ----------

@@ -80,6 +80,12 @@ class MgNOSolver(OperatorSolver):
     * On Darcy the multigrid start does not win (8 epochs, 300 rough samples: 0.086 at
       lr 5e-4, 0.152 at 1e-3, against the paper's start's 0.079 at 1e-3 and 0.093 at
       5e-4), so Darcy keeps the paper's form.
+    * Validation, the best epoch's choice and the returned network use a moving average of
+      the weights (``ema=0.99``, the default of every operator, :mod:`sciml.learn.averaging`;
+      the paper's code keeps the raw weights, ``ema=None``). On Darcy (1000 samples, 20
+      epochs, seeds 0 and 1, both sets) MgNO's validation error then stays below FNO's at
+      every epoch (at most 0.68x; raw weights: spikes up to 2.03x in OneCycle's high-rate
+      epochs) and the final errors move by at most 1 %.
     * Inputs and outputs are normalised by one scalar mean/std each; the best epoch is
       chosen on a held-out part of the training data.
 
