@@ -63,12 +63,14 @@ def train_operator(cls: Any, data: Any = None, **options: Any) -> TrainedModel:
     Options: the shared vocabulary (:mod:`sciml.learn.vocabulary`; defaults
     :data:`TRAIN_DEFAULTS`: Adam with weight decay as in the MgNO paper, OneCycle peaking
     at ``lr``, validation and the returned weights on their moving average ``ema=0.99``
-    (``ema=None``: the raw weights, as the papers), with the method's ``training_defaults`` for the data's problem on top), the network's options (``network=(name, {...})`` or flat), and ``loss``
-    (``"h1"`` or ``"l2"``, relative), ``problem``, ``split`` (of a file recording
-    train/test splits; an unknown name is refused), ``input_key``/``output_key``, and
-    ``exact_boundary`` (default True: on a problem with zero Dirichlet values, such as
-    Darcy, the prediction's outermost grid points are set to exactly zero, in training and
-    in prediction; False predicts them, as the MgNO and FNO papers do).
+    (``ema=None``: the raw weights, as the papers), with the method's ``training_defaults``
+    for the data's problem on top), the network's options (``network=(name, {...})`` or
+    flat), and ``loss`` (``"h1"`` or ``"l2"``, relative), ``problem``, ``split`` (of a
+    file recording train/test splits; an unknown name is refused),
+    ``input_key``/``output_key``, and ``exact_boundary`` (default True: on a problem with
+    zero Dirichlet values, such as Darcy, the prediction's outermost grid points are set to
+    exactly zero, in training and in prediction; False predicts them, as the MgNO and FNO
+    papers do).
     ``val_fraction`` is held out for best-epoch selection by relative L2.
     """
     import torch  # noqa: PLC0415
