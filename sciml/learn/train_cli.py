@@ -100,7 +100,13 @@ def build_parser(method: str, extras: dict[str, Any]) -> argparse.ArgumentParser
 
 def _decay(value: str) -> float | str:
     """``--ema``'s value: a number, or "none" (the raw weights)."""
-    return value if value == "none" else float(value)
+    if value == "none":
+        return value
+    try:
+        return float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected a decay in (0, 1) such as 0.99, or 'none'; got {value!r}") from None
 
 
 def _options(args: argparse.Namespace, extras: dict[str, Any]) -> dict[str, Any]:
