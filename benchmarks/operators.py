@@ -29,6 +29,7 @@ from typing import Any
 import numpy as np
 
 import sciml
+from sciml.learn.train_cli import decay_flag
 
 #: problem -> (data_gen module, generator arguments); 64^2 Darcy solved at 127^2, stride 2.
 #: "burgers" is the FNO paper's stated nu = 0.1 (u(., 1) is about one Fourier mode);
@@ -246,7 +247,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--lr", type=float, default=None,
                         help="peak learning rate of both methods (default: each method's "
                              "own for the problem, 1e-3 except MgNO on Burgers, 5e-4)")
-    parser.add_argument("--ema", default=None, type=lambda v: v if v == "none" else float(v),
+    parser.add_argument("--ema", default=None, type=decay_flag,
                         help="decay of the weight average both methods validate and keep, "
                              "or 'none' for the raw weights (default: the shared default)")
     parser.add_argument("--loss", choices=("l2", "h1", "h1_fd"), default="l2",

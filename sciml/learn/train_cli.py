@@ -78,7 +78,7 @@ def build_parser(method: str, extras: dict[str, Any]) -> argparse.ArgumentParser
     p.add_argument("--lr", type=float, help="(peak) learning rate")
     p.add_argument("--weight-decay", type=float)
     p.add_argument("--schedule", choices=(*vocabulary.SCHEDULES, "none"))
-    p.add_argument("--ema", type=_decay,
+    p.add_argument("--ema", type=decay_flag,
                    help="validate and keep a moving average of the weights with this decay "
                         "(e.g. 0.99), or 'none' for the raw weights")
     p.add_argument("--network", help="network kind")
@@ -98,8 +98,9 @@ def build_parser(method: str, extras: dict[str, Any]) -> argparse.ArgumentParser
     return p
 
 
-def _decay(value: str) -> float | str:
-    """``--ema``'s value: a number, or "none" (the raw weights)."""
+def decay_flag(value: str) -> float | str:
+    """An ``--ema`` flag's value: a number, or "none" (the raw weights); also the
+    benchmarks' flag."""
     if value == "none":
         return value
     try:

@@ -39,7 +39,7 @@ import numpy as np
 from ..errors import InvalidOptionError
 from ..io.checkpoint import load_checkpoint, save_checkpoint
 from . import distributed
-from .averaging import WeightAverage, check_decay
+from .averaging import WeightAverage
 
 Option = tuple[str, dict[str, Any]]
 LossFn = Callable[[Any, Any], Any]
@@ -183,7 +183,7 @@ class Trainer:
         self.seed = seed
         self.progress = progress
         self.grad_clip = grad_clip
-        self.average = None if check_decay(ema) is None else WeightAverage(model, ema)
+        self.average = None if ema is None else WeightAverage(model, ema)
         self.device = device
         self.report = TrainReport()
         self._best_state: dict[str, Any] | None = None
